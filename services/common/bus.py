@@ -1,0 +1,110 @@
+"""The shape of the bus, declared in one place, and a publisher that waits for the broker's confirm.
+
+- ``synergy.events``: topic exchange, routing key = event type. Its alternate exchange ``synergy.unrouted``
+  keeps any event that no queue is bound for, so a publish is never silently dropped.
+- every handler has its own quorum queue ``synergy.<service>.<method>`` with a delivery limit; a message that
+  keeps failing is dead-lettered (at-least-once) through ``synergy.dlx`` into ``synergy.dead-letter``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import kombu
+from kombu import serialization
+
+from services.common.envelope import CONTENT_TYPE, Envelope
+
+log = logging.getLogger(__name__)
+
+EVENTS_EXCHANGE = "synergy.events"
+UNROUTED_EXCHANGE = "synergy.unrouted"
+UNROUTED_QUEUE = "synergy.unrouted"
+DEAD_LETTER_EXCHANGE = "synergy.dlx"
+DEAD_LETTER_QUEUE = "synergy.dead-letter"
+
+# Let kombu (and so nameko) decode structured CloudEvents bodies.
+serialization.register(
+    "cloudevents", lambda value: json.dumps(value, ensure_ascii=False), json.loads,
+    content_type=CONTENT_TYPE, content_encoding="utf-8",
+)
+ACCEPT = ["json", "cloudevents"]
+
+
+def events_exchange() -> kombu.Exchange:
+    return kombu.Exchange(EVENTS_EXCHANGE, type="topic", durable=True,
+                          arguments={"alternate-exchange": UNROUTED_EXCHANGE})
+
+
+def dead_letter_exchange() -> kombu.Exchange:
+    return kombu.Exchange(DEAD_LETTER_EXCHANGE, type="topic", durable=True)
+
+
+def handler_queue_name(service: str, method: str) -> str:
+    return f"synergy.{service}.{method}"
+
+
+def handler_queue(service: str, method: str, event_type: str, delivery_limit: int) -> kombu.Queue:
+    """A durable quorum queue that dead-letters after ``delivery_limit`` redeliveries, losing nothing."""
+    return kombu.Queue(
+        handler_queue_name(service, method),
+        exchange=events_exchange(),
+        routing_key=event_type,
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+
+
+def declare_topology(connection: kombu.Connection) -> None:
+    """Exchanges and the two safety-net queues; idempotent, run by every process at start."""
+    with connection.channel() as channel:
+        unrouted = kombu.Exchange(UNROUTED_EXCHANGE, type="fanout", durable=True)
+        kombu.Queue(UNROUTED_QUEUE, exchange=unrouted, durable=True)(channel).declare()
+        events_exchange()(channel).declare()
+        kombu.Queue(DEAD_LETTER_QUEUE, exchange=dead_letter_exchange(), routing_key="#",
+                    durable=True)(channel).declare()
+
+
+class Publisher:
+    """Publishes envelopes persistently and returns only once the broker has confirmed them."""
+
+    def __init__(self, amqp_uri: str):
+        self._uri = amqp_uri
+        self._lock = threading.Lock()
+        self._connection: kombu.Connection | None = None
+        self._producer: kombu.Producer | None = None
+
+    def _ensure(self) -> kombu.Producer:
+        if self._producer is None:
+            self._connection = kombu.Connection(self._uri, transport_options={"confirm_publish": True})
+            declare_topology(self._connection)
+            self._producer = kombu.Producer(self._connection.channel(), exchange=events_exchange())
+        return self._producer
+
+    def publish(self, envelope: Envelope) -> None:
+        with self._lock:
+            try:
+                producer = self._ensure()
+                producer.publish(
+                    envelope.to_json().encode("utf-8"), routing_key=envelope.type, exchange=events_exchange(),
+                    serializer=None, retry=False, **envelope.amqp_properties(),
+                )
+            except Exception:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        try:
+            if self._connection is not None:
+                self._connection.release()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail again; nothing to do
+            log.debug("closing publisher connection failed", exc_info=True)
+        self._connection = None
+        self._producer = None

@@ -1,0 +1,75 @@
+"""Settings read from environment variables, with defaults that work on a developer machine.
+
+Every variable the code reads is listed in ``ENVIRONMENT`` so that deploy files can be checked against it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# name -> (default, meaning). The single list of environment variables the services read.
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "AMQP_URI": ("amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection (vhost in the path)"),
+    "MONGO_URI": ("mongodb://127.0.0.1:27017/", "MongoDB (or the embedded Mongo-wire server)"),
+    "MONGO_DB_PREFIX": ("synergy_", "prefix of each service's own database name"),
+    "GATEWAY_ADDRESS": ("127.0.0.1:8000", "where the HTTP gateway listens"),
+    "SYNERGY_ADMIN_KEY": ("", "bootstrap API key of the coordination-group admin (empty: no admin access)"),
+    "EVENT_DELIVERY_LIMIT": ("5", "redeliveries of a failing event before it is dead-lettered"),
+    "OUTBOX_POLL_SECONDS": ("1.0", "how often the outbox relay looks for pending events it was not told of"),
+    "WEBHOOK_TIMEOUT_SECONDS": ("15", "a webhook attempt that takes longer has failed"),
+    "WEBHOOK_ALLOW_PRIVATE": ("0", "1: allow endpoint URLs on loopback/private addresses (development only)"),
+    "DELIVERY_POLL_SECONDS": ("0.5", "how often the webhook worker looks for due deliveries"),
+    "DISPLAY_TIMEZONE": ("Asia/Shanghai", "zone in which times are shown to people"),
+    "LOG_LEVEL": ("INFO", "logging level of the services"),
+    "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
+}
+
+
+def env(name: str) -> str:
+    """The value of one listed variable, or its default."""
+    default, _ = ENVIRONMENT[name]
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    mongo_uri: str
+    mongo_db_prefix: str
+    gateway_address: str
+    admin_key: str
+    event_delivery_limit: int
+    outbox_poll_seconds: float
+    webhook_timeout_seconds: float
+    webhook_allow_private: bool
+    delivery_poll_seconds: float
+    display_timezone: str
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            amqp_uri=env("AMQP_URI"),
+            mongo_uri=env("MONGO_URI"),
+            mongo_db_prefix=env("MONGO_DB_PREFIX"),
+            gateway_address=env("GATEWAY_ADDRESS"),
+            admin_key=env("SYNERGY_ADMIN_KEY"),
+            event_delivery_limit=int(env("EVENT_DELIVERY_LIMIT")),
+            outbox_poll_seconds=float(env("OUTBOX_POLL_SECONDS")),
+            webhook_timeout_seconds=float(env("WEBHOOK_TIMEOUT_SECONDS")),
+            webhook_allow_private=env("WEBHOOK_ALLOW_PRIVATE") == "1",
+            delivery_poll_seconds=float(env("DELIVERY_POLL_SECONDS")),
+            display_timezone=env("DISPLAY_TIMEZONE"),
+            log_level=env("LOG_LEVEL"),
+        )
+
+
+def nameko_config(settings: Settings) -> dict:
+    """The nameko container config derived from our settings."""
+    return {
+        "AMQP_URI": settings.amqp_uri,
+        "WEB_SERVER_ADDRESS": settings.gateway_address,
+        "SERIALIZER": "json",
+        "max_workers": 10,
+        "parent_calls_tracked": 10,
+    }

@@ -1,0 +1,97 @@
+"""Saving aggregate documents safely: compare-and-set on a revision, events riding in the same document.
+
+A document's ``_rev`` changes on every write; a write that expected another ``_rev`` matches nothing and is
+retried on fresh state. A document's pending events (``outbox``) are written in the same single-document
+write as the change that caused them, so the two are atomic on every MongoDB deployment, replica set or not.
+The relay (outbox.py) publishes them and removes them.
+
+Only whole-document inserts and replaces are used: they mean the same on MongoDB and on the embedded
+Mongo-wire server, whose array update operators are not to be trusted.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from services.common.envelope import Envelope
+from services.common.errors import ConcurrentUpdate, NotFound
+
+log = logging.getLogger(__name__)
+
+APPLIED_KEEP = 500  # event ids remembered per document for idempotent consumers
+MAX_ATTEMPTS = 20
+
+
+def with_events(doc: dict, events: Iterable[Envelope]) -> dict:
+    pending = list(doc.get("outbox", [])) + [event.to_dict() for event in events]
+    doc["outbox"] = pending
+    doc["outbox_pending"] = bool(pending)
+    return doc
+
+
+def insert(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) -> dict:
+    """Insert a new aggregate with its first events. Raises DuplicateKeyError if the id exists."""
+    doc = with_events(dict(doc), events)
+    doc["_rev"] = 1
+    doc.setdefault("_applied", [])
+    collection.insert_one(doc)
+    return doc
+
+
+def insert_once(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) -> bool:
+    """Insert keyed by a deterministic id; a second insert of the same id is a no-op. True if created."""
+    try:
+        insert(collection, doc, events)
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+def replace(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) -> dict:
+    """Write the whole document if nobody changed it since it was read; else ``ConcurrentUpdate``."""
+    expected = doc["_rev"]
+    new = with_events(dict(doc), events)
+    new["_rev"] = expected + 1
+    result = collection.replace_one({"_id": doc["_id"], "_rev": expected}, new)
+    if result.matched_count != 1:
+        raise ConcurrentUpdate(f"{doc['_id']} changed while being updated")
+    return new
+
+
+def update(collection: Collection, doc_id: str, change: Callable[[dict], Iterable[Envelope] | None],
+           *, applied_event: str | None = None) -> dict | None:
+    """Load, change, save; retried on concurrent writes. ``change`` mutates the doc and returns its events.
+
+    With ``applied_event``, the event id is recorded in the document in the same write, and a document that
+    has already applied it is left alone (returns None): a redelivered event has no second effect.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        doc = collection.find_one({"_id": doc_id})
+        if doc is None:
+            raise NotFound(f"{doc_id} does not exist", {"id": doc_id})
+        if applied_event is not None:
+            applied = doc.setdefault("_applied", [])
+            if applied_event in applied:
+                return None
+            applied.append(applied_event)
+            del applied[:-APPLIED_KEEP]
+        events = change(doc) or ()
+        try:
+            return replace(collection, doc, events)
+        except ConcurrentUpdate:
+            log.debug("retrying update of %s after a concurrent write", doc_id)
+    raise ConcurrentUpdate(f"{doc_id} is being changed by others too often; try again", {"id": doc_id})
+
+
+BOOKKEEPING = ("_id", "_rev", "_applied", "outbox", "outbox_pending")
+
+
+def public(doc: dict | None) -> dict | None:
+    """The document as the outside sees it: ``id`` instead of ``_id``, no storage bookkeeping."""
+    if doc is None:
+        return None
+    shown = {key: value for key, value in doc.items() if key not in BOOKKEEPING}
+    return {"id": doc["_id"], **shown}

@@ -1,0 +1,1 @@
+"""Evaluation: outcome surveys, responses, scores, partner performance and term reports."""

@@ -1,0 +1,1 @@
+"""Events: joint activities, their organizers, venues, schedule, registration and volunteers."""

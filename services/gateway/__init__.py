@@ -1,0 +1,1 @@
+"""The HTTP face of Synergy: authenticates, validates the envelope of a request, calls services by RPC."""

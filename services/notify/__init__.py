@@ -1,0 +1,1 @@
+"""Notify: subscriptions, signed webhooks, email and inbox, with retries and dead letters."""

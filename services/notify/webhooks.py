@@ -1,0 +1,63 @@
+"""Standard Webhooks on the wire: secrets, the body, the signature headers, and where we refuse to send.
+
+Signing uses the reference ``standardwebhooks`` package; partners verify with the same package (see
+services/notify/verify.py for the helper given to consumers).
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import secrets
+import socket
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from standardwebhooks.webhooks import Webhook
+
+from services.common.clock import isoformat
+
+
+def new_secret(nbytes: int = 32) -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(nbytes)).decode()
+
+
+def body_of(event_type: str, event_time: datetime, data: dict) -> str:
+    """The webhook body: ``{type, timestamp, data}``; fixed once, so every retry sends the same bytes."""
+    return json.dumps({"type": event_type, "timestamp": isoformat(event_time), "data": data},
+                      ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def signed_headers(secret: str, msg_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, sent_at, body),
+        "content-type": "application/json",
+        "user-agent": "Synergy-Webhooks/1",
+    }
+
+
+class UnsafeEndpoint(ValueError):
+    """The URL would make the server call somewhere it must not (server-side request forgery)."""
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        raise UnsafeEndpoint("Only http and https URLs can receive webhooks.")
+    if not parts.hostname:
+        raise UnsafeEndpoint("The URL has no host.")
+    if parts.username or parts.password:
+        raise UnsafeEndpoint("Credentials in the URL are not accepted; authenticate by the signature.")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except socket.gaierror:
+        raise UnsafeEndpoint(f"The host {parts.hostname} cannot be resolved.") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
+                or address.is_reserved or address.is_unspecified):
+            raise UnsafeEndpoint(f"{parts.hostname} resolves to a non-public address ({address}).")

@@ -1,0 +1,1 @@
+"""Partners: the registry of units and institutions, their reviews, agreements and collaboration history."""
