@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.common.config import env as env_setting
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("partners", "events", "evaluation", "notify", "gateway")
 # Consumers start before producers, so that every event queue is bound before anything is published.
@@ -158,6 +160,11 @@ class Cluster:
                 proc.kill()
                 proc.wait()
 
+    def wait_exit(self, name: str, timeout: float = 15) -> int:
+        """Wait for a process that is expected to end by itself (e.g. at a failpoint); its exit code."""
+        proc = self.processes.pop(name)
+        return proc.wait(timeout)
+
     def kill(self, name: str) -> None:
         """Die at once, as in a crash: no cleanup, nothing flushed."""
         proc = self.processes.pop(name)
@@ -185,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("GATEWAY_ADDRESS", "127.0.0.1:8000")
     mongo = None
     if "MONGO_URI" not in os.environ:
-        mongo = EmbeddedMongo(var / "mongo", port=int(os.environ.get("EMBEDDED_MONGO_PORT", "27017")))
+        mongo = EmbeddedMongo(var / "mongo", port=int(env_setting("EMBEDDED_MONGO_PORT")))
         mongo.start()
         env["MONGO_URI"] = mongo.uri
     env.setdefault("SYNERGY_ADMIN_KEY", admin_key(var))

@@ -22,6 +22,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "DISPLAY_TIMEZONE": ("Asia/Shanghai", "zone in which times are shown to people"),
     "LOG_LEVEL": ("INFO", "logging level of the services"),
     "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
+    "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
 }
 
 

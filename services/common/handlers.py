@@ -14,7 +14,7 @@ from functools import partial
 import eventlet
 from marshmallow import ValidationError
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 
 from services.common.bus import handler_queue
 from services.common.catalogue import UnknownEventType, check_data
@@ -29,7 +29,17 @@ def retry_pause(delivery_count: int) -> float:
     return min(0.05 * (2 ** delivery_count), 2.0)
 
 
+class DeadLetteringQueueConsumer(QueueConsumer):
+    """kombu acks (drops) a message it cannot decode; here it is rejected to the dead letters instead."""
+
+    def on_decode_error(self, message, exc):
+        log.error("dead-lettering undecodable message %s: %s", message.properties.get("message_id"), exc)
+        message.reject(requeue=False)
+
+
 class EventHandler(Consumer):
+    queue_consumer = DeadLetteringQueueConsumer()
+
     def __init__(self, event_type: str, **kwargs):
         self.event_type = event_type
         super().__init__(queue=None, requeue_on_error=True, **kwargs)

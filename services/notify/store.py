@@ -8,6 +8,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
 from services.common import documents
+from services.common.errors import ConcurrentUpdate
 from services.notify.domain import Delivery, Endpoint, InboxItem
 
 
@@ -69,10 +70,15 @@ class NotifyStore:
         return due
 
     def claim(self, delivery: Delivery, rev: int, lease_until: datetime) -> int | None:
-        """Take a delivery for one attempt; None if another worker got it first."""
-        result = self.deliveries.update_one({"_id": delivery.id, "_rev": rev},
-                                            {"$set": {"lease_until": lease_until, "_rev": rev + 1}})
-        return rev + 1 if result.matched_count == 1 else None
+        """Take a delivery for one attempt; None if another worker got it first.
+
+        A whole-document replace, not ``$set``: the Mongo-wire server stores a ``$set`` datetime as a string.
+        """
+        delivery.lease_until = lease_until
+        try:
+            return documents.replace(self.deliveries, _doc(delivery) | {"_rev": rev})["_rev"]
+        except ConcurrentUpdate:
+            return None
 
     def save_delivery(self, delivery: Delivery, rev: int) -> None:
         """Write the delivery back if nobody else changed it since it was claimed (``ConcurrentUpdate``)."""

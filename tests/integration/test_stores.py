@@ -1,0 +1,123 @@
+"""The storage mechanics and each service's store, run against both the Mongo-wire server and mongomock.
+
+A difference between the two is a bug to design around: the code must mean the same on real MongoDB.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import mongomock
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from services.common import documents
+from services.common.catalogue import announce
+from services.common.errors import ConcurrentUpdate, NotFound
+from services.evaluation.domain import Survey
+from services.evaluation.store import EvaluationStore
+from services.notify.domain import Delivery
+from services.notify.store import NotifyStore
+from services.partners.domain import Partner
+from services.partners.store import PartnerStore
+
+NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["nx-27017", "mongomock"])
+def db(request, mongo_uri):
+    name = f"store_{uuid.uuid4().hex[:8]}"
+    if request.param == "mongomock":
+        yield mongomock.MongoClient(tz_aware=True, tzinfo=UTC)[name]
+        return
+    client = request.getfixturevalue("mongo_client")
+    yield client[name]
+    client.drop_database(name)
+
+
+def event(n: int = 1):
+    return announce("survey.prepared", {"survey_id": f"s{n}", "activity_id": "a", "item_count": n})
+
+
+def test_insert_sets_revision_and_flags_pending_events(db):
+    doc = documents.insert(db.things, {"_id": "t1", "v": 1}, [event()])
+    stored = db.things.find_one({"_id": "t1"})
+    assert stored["_rev"] == 1 and stored["outbox_pending"] is True
+    assert stored["outbox"][0]["id"] == doc["outbox"][0]["id"]
+    assert isinstance(stored["outbox"][0]["data"], dict), "events are stored as documents, not strings"
+    assert [d["_id"] for d in db.things.find({"outbox_pending": True})] == ["t1"]
+    with pytest.raises(DuplicateKeyError):
+        documents.insert(db.things, {"_id": "t1"})
+
+
+def test_a_stale_write_is_refused(db):
+    documents.insert(db.things, {"_id": "t1", "v": 1})
+    first = db.things.find_one({"_id": "t1"})
+    second = dict(first)
+    documents.replace(db.things, dict(first, v=2))
+    with pytest.raises(ConcurrentUpdate):
+        documents.replace(db.things, dict(second, v=3))
+    assert db.things.find_one({"_id": "t1"})["v"] == 2
+
+
+def test_update_applies_an_event_once_and_keeps_the_change_and_its_events_together(db):
+    documents.insert(db.things, {"_id": "t1", "n": 0})
+
+    def bump(doc):
+        doc["n"] += 1
+        return [event(doc["n"])]
+
+    assert documents.update(db.things, "t1", bump, applied_event="evt_a")["n"] == 1
+    assert documents.update(db.things, "t1", bump, applied_event="evt_a") is None
+    stored = db.things.find_one({"_id": "t1"})
+    assert stored["n"] == 1 and len(stored["outbox"]) == 1 and stored["_applied"] == ["evt_a"]
+    with pytest.raises(NotFound):
+        documents.update(db.things, "nope", bump)
+
+
+def test_insert_once_is_idempotent(db):
+    assert documents.insert_once(db.things, {"_id": "k"}) is True
+    assert documents.insert_once(db.things, {"_id": "k"}) is False
+    assert db.things.count_documents({}) == 1
+
+
+def test_public_view_hides_bookkeeping(db):
+    documents.insert(db.things, {"_id": "t1", "v": 1}, [event()])
+    assert documents.public(db.things.find_one({"_id": "t1"})) == {"id": "t1", "v": 1}
+
+
+def test_partner_store_filters_pages_and_records_collaborations_once(db):
+    store = PartnerStore(db)
+    store.ensure_indexes()
+    for n, (level, kind) in enumerate([("campus", "faculty"), ("outside", "museum"), ("campus", "youth_league")]):
+        store.add(Partner.register(f"prt_{n}", name={"zh": f"单位{n}"}, level=level, kind=kind, now=NOW), [])
+    assert [p["id"] for p in store.find(level="campus")] == ["prt_0", "prt_2"]
+    assert [p["id"] for p in store.find(limit=2)] == ["prt_0", "prt_1"]
+    assert [p["id"] for p in store.find(after="prt_1")] == ["prt_2"]
+    assert [p["id"] for p in store.find(status="applied")] == ["prt_1"]
+    assert isinstance(store.get("prt_0")["registered_at"], datetime)
+
+
+def test_survey_store_prepares_one_survey_per_activity(db):
+    store = EvaluationStore(db)
+    activity = {"activity_id": "act_1", "activity_type": "lecture", "title": {"zh": "讲座"},
+                "organizers": [{"partner_id": "p1"}]}
+    assert store.add_survey_once(Survey.prepare_for(activity, NOW), []) is True
+    assert store.add_survey_once(Survey.prepare_for(activity, NOW), []) is False
+    assert [s["id"] for s in store.surveys_of("act_1")] == [Survey.prepare_for(activity, NOW).id]
+
+
+def test_due_deliveries_are_claimed_by_one_worker_only(db):
+    store = NotifyStore(db)
+    store.ensure_indexes()
+    for n, due in enumerate([NOW - timedelta(seconds=5), NOW + timedelta(seconds=5)]):
+        store.add_delivery_once(Delivery(id=f"msg_{n}", endpoint_id="ep", owner_partner_id="p", event_id=f"e{n}",
+                                         event_type="activity.published", body="{}", state="pending",
+                                         next_attempt_at=due, created_at=NOW))
+    due = store.due_deliveries(NOW, 10)
+    assert [d.id for d, _ in due] == ["msg_0"]
+    delivery, rev = due[0]
+    assert store.claim(delivery, rev, NOW + timedelta(seconds=30)) == rev + 1
+    assert store.claim(delivery, rev, NOW + timedelta(seconds=30)) is None
+    assert store.due_deliveries(NOW, 10) == [], "a leased delivery is not due"
+    assert [d.id for d, _ in store.due_deliveries(NOW + timedelta(seconds=31), 10)] == ["msg_0", "msg_1"]

@@ -1,0 +1,1 @@
+"""Helpers the tests share: real local servers and a small API client."""

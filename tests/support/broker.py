@@ -1,0 +1,54 @@
+"""A RabbitMQ virtual host of its own for each test cluster, so tests never see each other's messages."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+import uuid
+from urllib.parse import quote, urlsplit
+
+BASE_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT", "http://127.0.0.1:15672")
+
+
+def _management(method: str, path: str, body: dict | None = None) -> bool:
+    parts = urlsplit(BASE_URI)
+    token = base64.b64encode(f"{parts.username or 'guest'}:{parts.password or 'guest'}".encode()).decode()
+    request = urllib.request.Request(f"{MANAGEMENT}/api/{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Basic {token}", "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def create_vhost() -> str:
+    """A fresh vhost where the test user may do anything; by the management API, else rabbitmqctl."""
+    name = f"synergy-test-{uuid.uuid4().hex[:10]}"
+    user = urlsplit(BASE_URI).username or "guest"
+    if _management("PUT", f"vhosts/{quote(name, safe='')}"):
+        _management("PUT", f"permissions/{quote(name, safe='')}/{user}",
+                    {"configure": ".*", "write": ".*", "read": ".*"})
+    elif shutil.which("rabbitmqctl"):
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, user, ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+    else:
+        raise RuntimeError("cannot create a RabbitMQ vhost: enable rabbitmq_management or install rabbitmqctl")
+    return name
+
+
+def delete_vhost(name: str) -> None:
+    if not _management("DELETE", f"vhosts/{quote(name, safe='')}") and shutil.which("rabbitmqctl"):
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], check=False, capture_output=True)
+
+
+def uri_for(vhost: str) -> str:
+    parts = urlsplit(BASE_URI)
+    return f"{parts.scheme}://{parts.netloc}/{quote(vhost, safe='')}"
