@@ -6,73 +6,18 @@ validate strictly before an event enters an outbox; consumers ignore fields they
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields
 
 from services.common import correlation
+from services.common.contracts import EventType, evaluation, events, notify, partners
 from services.common.envelope import Envelope
-
-
-class LocalizedText(Schema):
-    zh = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    en = fields.String(validate=validate.Length(max=300))
-
-
-class PartnerRegisteredData(Schema):
-    partner_id = fields.String(required=True)
-    name = fields.Nested(LocalizedText, required=True)
-    level = fields.String(required=True, metadata={"description": "library | campus | outside"})
-    kind = fields.String(required=True)
-    status = fields.String(required=True)
-
-
-class OrganizerRef(Schema):
-    partner_id = fields.String(required=True)
-    name = fields.Nested(LocalizedText, required=True)
-    role = fields.String(required=True, metadata={"description": "lead | co_organizer"})
-    level = fields.String(required=True)
-
-
-class ActivityPublishedData(Schema):
-    activity_id = fields.String(required=True)
-    title = fields.Nested(LocalizedText, required=True)
-    activity_type = fields.String(required=True)
-    paths = fields.List(fields.String(), required=True)
-    themes = fields.List(fields.String(), required=True)
-    starts_at = fields.String(required=True, metadata={"description": "RFC 3339, UTC"})
-    ends_at = fields.String(required=True)
-    venue = fields.String(allow_none=True)
-    organizers = fields.List(fields.Nested(OrganizerRef), required=True)
-    published_at = fields.String(required=True)
-
-
-class SurveyPreparedData(Schema):
-    survey_id = fields.String(required=True)
-    activity_id = fields.String(required=True)
-    item_count = fields.Integer(required=True)
-
-
-@dataclass(frozen=True)
-class EventType:
-    name: str
-    producer: str
-    summary: str
-    schema: type[Schema]
-    consumers: tuple[str, ...] = ()
-
 
 CATALOGUE: dict[str, EventType] = {
     item.name: item
-    for item in (
-        EventType("partner.registered", "partners", "A unit or outside institution was entered in the partner "
-                  "registry.", PartnerRegisteredData, ("events",)),
-        EventType("activity.published", "events", "A joint activity was published: it is public and its "
-                  "organizers are committed.", ActivityPublishedData, ("partners", "evaluation", "notify")),
-        EventType("survey.prepared", "evaluation", "An outcome survey was prepared for an activity; it opens "
-                  "when the activity completes.", SurveyPreparedData, ()),
-    )
+    for module in (partners, events, evaluation, notify)
+    for item in module.EVENT_TYPES
 }
 
 
@@ -117,7 +62,8 @@ def render_markdown() -> str:
         out += [f"## `{entry.name}`", "", entry.summary, "",
                 f"- producer: **{entry.producer}**",
                 f"- consumers: {', '.join(entry.consumers) or '(none yet; webhook subscribers may listen)'}",
-                f"- data schema: `{entry.schema.__name__}`", "",
+                f"- data schema: `{entry.schema.__name__}`",
+                f"- delivered to webhook subscribers: {'yes' if entry.public else 'no (internal)'}", "",
                 "| field | type | | meaning |", "|---|---|---|---|"]
         out += _describe(entry.schema())
         nested = {type(f.schema).__name__: f.schema for f in entry.schema().fields.values()
@@ -139,6 +85,7 @@ def as_json() -> dict:
             "producer": entry.producer,
             "consumers": list(entry.consumers),
             "summary": entry.summary,
+            "public": entry.public,
             "fields": {name: {"type": type(f).__name__, "required": f.required}
                        for name, f in entry.schema().fields.items()},
         }

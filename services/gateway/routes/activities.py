@@ -1,0 +1,25 @@
+"""Routes of joint activities."""
+from __future__ import annotations
+
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.http import endpoint, json_response, read_json
+
+
+class ActivityRoutes:
+    @http("POST", "/v1/activities")
+    @endpoint()
+    def create_activity(self, request: Request) -> Response:
+        created = self.events.create_activity(read_json(request))
+        return json_response(created, 201, {"Location": f"/v1/activities/{created['id']}"})
+
+    @http("GET", "/v1/activities/<string:activity_id>")
+    @endpoint()
+    def get_activity(self, request: Request, activity_id: str) -> Response:
+        return json_response(self.events.get_activity(activity_id))
+
+    @http("POST", "/v1/activities/<string:activity_id>/publish")
+    @endpoint()
+    def publish_activity(self, request: Request, activity_id: str) -> Response:
+        return json_response(self.events.publish_activity(activity_id))

@@ -1,0 +1,14 @@
+"""Routes of outcome evaluation."""
+from __future__ import annotations
+
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.http import endpoint, json_response
+
+
+class EvaluationRoutes:
+    @http("GET", "/v1/activities/<string:activity_id>/surveys")
+    @endpoint()
+    def activity_surveys(self, request: Request, activity_id: str) -> Response:
+        return json_response(self.evaluation.surveys_for_activity(activity_id))
