@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 from services.common.clock import isoformat
 from services.common.config import Settings
 from services.common.errors import SynergyError
+from services.gateway.policy import ADMIN, Principal
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +71,28 @@ def key_matches(presented: str, expected: str) -> bool:
     return hmac.compare_digest(digest, hashlib.sha256(expected.encode()).digest())
 
 
+def principal_for(token: str) -> Principal | None:
+    """The principal an API key stands for, or None for no or an unknown key."""
+    if key_matches(token, Settings.from_env().admin_key):
+        return Principal(kind=ADMIN, key_id="bootstrap-admin")
+    return None
+
+
 def endpoint(*, public: bool = False) -> Callable:
-    """Wraps a gateway handler: correlation id, authentication, and every error as problem+json."""
+    """Wraps a gateway handler: correlation id, authentication, and every error as problem+json.
+
+    The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
+    """
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
         def handle(self, request: Request, *args, **kwargs) -> Response:
             cid = self.correlation.adopt(request.headers.get("X-Correlation-Id"))
             try:
+                self.principal = None
                 if not public:
                     auth = request.headers.get("Authorization", "")
-                    token = auth[7:] if auth.startswith("Bearer ") else ""
-                    if not key_matches(token, Settings.from_env().admin_key):
+                    self.principal = principal_for(auth[7:] if auth.startswith("Bearer ") else "")
+                    if self.principal is None:
                         return problem(401, "Unauthenticated", "A valid API key is required.",
                                        code="unauthenticated", correlation_id=cid)
                 response = handler(self, request, *args, **kwargs)

@@ -5,21 +5,25 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.http import endpoint, json_response, read_json
+from services.gateway.policy import authorize
 
 
 class ActivityRoutes:
     @http("POST", "/v1/activities")
     @endpoint()
     def create_activity(self, request: Request) -> Response:
+        authorize(self.principal, "activity.create")
         created = self.events.create_activity(read_json(request))
         return json_response(created, 201, {"Location": f"/v1/activities/{created['id']}"})
 
     @http("GET", "/v1/activities/<string:activity_id>")
     @endpoint()
     def get_activity(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "activity.read", activity_id=activity_id)
         return json_response(self.events.get_activity(activity_id))
 
     @http("POST", "/v1/activities/<string:activity_id>/publish")
     @endpoint()
     def publish_activity(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "activity.publish", activity_id=activity_id)
         return json_response(self.events.publish_activity(activity_id))
