@@ -57,7 +57,7 @@ class EmbeddedMongo:
     """The nx-27017 Mongo-wire server, its data, pid and log under one folder."""
 
     def __init__(self, home: Path, port: int = 27017, host: str = "127.0.0.1"):
-        self.home, self.port, self.host = home, port, host
+        self.home, self.port, self.host = Path(home).resolve(), port, host  # the daemon leaves the cwd
         self.started_here = False
 
     @property
