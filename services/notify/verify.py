@@ -43,3 +43,8 @@ class WebhookReceiver:
         while len(self._seen) > self._remember:
             self._seen.popitem(last=False)
         return payload
+
+    def forget(self, headers: Mapping[str, str]) -> None:
+        """Forget a ``webhook-id`` whose handling failed, so that the sender's retry is handled again."""
+        msg_id = {k.lower(): v for k, v in headers.items()}.get("webhook-id")
+        self._seen.pop(msg_id, None)

@@ -1,0 +1,176 @@
+"""``SynergyClient``: the HTTP API with typed results, retries, idempotency keys, ETags and pagination.
+
+    from synergy_client import SynergyClient
+    client = SynergyClient("http://127.0.0.1:8000", api_key)
+    faculty = client.register_partner({"name": {"zh": "历史学院"}, "level": "campus", "kind": "faculty"})
+    for partner in client.partners(kind="faculty"):       # follows next_cursor page by page
+        print(partner.id, partner.name["zh"])
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from synergy_client import types
+from synergy_client.errors import PreconditionFailed, ServerError
+from synergy_client.transport import NO_RETRY, Reply, RetryPolicy, Transport
+
+R = TypeVar("R", bound=types.Resource)
+
+CURSOR_PARAM = "after"     # the query parameter that takes a page's next_cursor
+CURSOR_FIELD = "next_cursor"
+
+
+def new_idempotency_key() -> str:
+    return f"idem_{uuid.uuid4().hex}"
+
+
+def segment(value: str) -> str:
+    """One path segment, escaped (ids come from people and files)."""
+    return quote(str(value), safe="")
+
+
+class SynergyClient:
+    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = 15.0,
+                 retry: RetryPolicy | None = None, **transport_options: Any):
+        self.transport = Transport(base_url, api_key, timeout=timeout, retry=retry or RetryPolicy(),
+                                   **transport_options)
+
+    def __repr__(self) -> str:
+        return f"SynergyClient({self.transport.base_url!r})"
+
+    def __enter__(self) -> SynergyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # ---- generic verbs: every command and helper below is one of these on one route ----
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.transport.request("GET", path, params=params).body
+
+    def get_reply(self, path: str, params: Mapping[str, Any] | None = None,
+                  headers: Mapping[str, str] | None = None) -> Reply:
+        return self.transport.request("GET", path, params=params, headers=headers)
+
+    def create(self, path: str, body: Any = None, *, idempotency_key: str | None = None) -> Any:
+        """POST that creates or acts, with an ``Idempotency-Key`` (made here unless given) kept across retries."""
+        headers = {"Idempotency-Key": idempotency_key or new_idempotency_key()}
+        return self.transport.request("POST", path, json_body=body, headers=headers).body
+
+    def post(self, path: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        """POST without an idempotency key: not retried on 5xx (only on 429 and when nothing was sent)."""
+        return self.transport.request("POST", path, json_body=body, headers=headers).body
+
+    def delete(self, path: str) -> Any:
+        return self.transport.request("DELETE", path).body
+
+    def update(self, path: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, method: str = "PATCH",
+               attempts: int = 3) -> Any:
+        """Read the resource, let ``change`` compute the body to send, send it with ``If-Match: <ETag>``.
+
+        When someone else changed the resource in between (412), read it again and retry, ``attempts`` times.
+        A resource served without an ETag is sent without ``If-Match``.
+        """
+        for attempt in range(attempts):
+            current = self.get_reply(path)
+            body = change(dict(current.body or {}))
+            headers = {"If-Match": current.etag} if current.etag else {}
+            try:
+                return self.transport.request(method, path, json_body=body, headers=headers).body
+            except PreconditionFailed:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every page of a listing, following ``next_cursor`` until it is null."""
+        query = dict(params or {})
+        while True:
+            page = self.get(path, query)
+            yield page
+            cursor = page.get(CURSOR_FIELD) if isinstance(page, dict) else None
+            if not cursor:
+                return
+            query[CURSOR_PARAM] = cursor
+
+    def items(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
+              key: str = "items") -> Iterator[dict[str, Any]]:
+        """The items of every page, lazily; at most ``limit`` of them."""
+        count = 0
+        for page in self.pages(path, params):
+            for item in page.get(key, []):
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                yield item
+
+    # ---- health and catalogue ----
+
+    def health(self) -> dict[str, Any]:
+        return self.get("/health")
+
+    def ready(self) -> types.Readiness:
+        """Readiness of every service; a not-ready cluster answers 503 with the same document."""
+        try:
+            return types.Readiness.from_api(self.transport.request("GET", "/ready", retry=NO_RETRY).body)
+        except ServerError as exc:
+            if exc.status == 503 and "services" in exc.problem:
+                return types.Readiness.from_api(exc.problem)
+            raise
+
+    def catalogue(self) -> dict[str, Any]:
+        return self.get("/v1/catalogue/events")
+
+    # ---- partners ----
+
+    def register_partner(self, payload: dict[str, Any], *, idempotency_key: str | None = None) -> types.Partner:
+        return types.Partner.from_api(self.create("/v1/partners", payload, idempotency_key=idempotency_key))
+
+    def partner(self, partner_id: str) -> types.Partner:
+        return types.Partner.from_api(self.get(f"/v1/partners/{segment(partner_id)}"))
+
+    def partners(self, *, limit: int | None = None, page_size: int | None = None,
+                 **filters: Any) -> Iterator[types.Partner]:
+        params = dict(filters, limit=page_size)
+        return (types.Partner.from_api(item) for item in self.items("/v1/partners", params, limit=limit))
+
+    def inbox(self, recipient_id: str) -> list[types.InboxItem]:
+        body = self.get(f"/v1/partners/{segment(recipient_id)}/inbox")
+        return [types.InboxItem.from_api(item) for item in body["items"]]
+
+    # ---- activities ----
+
+    def create_activity(self, payload: dict[str, Any], *, idempotency_key: str | None = None) -> types.Activity:
+        return types.Activity.from_api(self.create("/v1/activities", payload, idempotency_key=idempotency_key))
+
+    def activity(self, activity_id: str) -> types.Activity:
+        return types.Activity.from_api(self.get(f"/v1/activities/{segment(activity_id)}"))
+
+    def publish_activity(self, activity_id: str) -> types.Activity:
+        return types.Activity.from_api(self.create(f"/v1/activities/{segment(activity_id)}/publish"))
+
+    def surveys(self, activity_id: str) -> list[types.Survey]:
+        body = self.get(f"/v1/activities/{segment(activity_id)}/surveys")
+        return [types.Survey.from_api(item) for item in body["surveys"]]
+
+    # ---- webhook endpoints ----
+
+    def create_endpoint(self, payload: dict[str, Any], *,
+                        idempotency_key: str | None = None) -> types.WebhookEndpoint:
+        """Subscribe a system; the answer carries the ``whsec_`` secret, the only time it is ever shown."""
+        created = self.create("/v1/webhook-endpoints", payload, idempotency_key=idempotency_key)
+        return types.WebhookEndpoint.from_api(created)
+
+    def endpoint(self, endpoint_id: str) -> types.WebhookEndpoint:
+        return types.WebhookEndpoint.from_api(self.get(f"/v1/webhook-endpoints/{segment(endpoint_id)}"))
+
+    def deliveries(self, endpoint_id: str) -> list[types.Delivery]:
+        body = self.get(f"/v1/webhook-endpoints/{segment(endpoint_id)}/deliveries")
+        return [types.Delivery.from_api(item) for item in body["items"]]

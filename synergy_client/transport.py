@@ -1,0 +1,156 @@
+"""HTTP mechanics: the bearer key, retries with exponential backoff and jitter, problem+json errors.
+
+What is retried (and only that):
+- 429 Too Many Requests on any request: the API refused it before acting; ``Retry-After`` is honoured;
+- 502/503/504 and 500, and connection failures, on idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) and
+  on any request carrying an ``Idempotency-Key`` (the API answers a repeat with the first result);
+- a failure to connect at all, on any request (nothing was sent).
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from synergy_client.errors import ApiError, ConnectionFailed, error_for
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+USER_AGENT = "synergy-client/0.1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n))."""
+
+    attempts: int = 5              # tries in all, the first included
+    base: float = 0.5              # seconds
+    cap: float = 30.0              # no single wait is longer (Retry-After included)
+    jitter: bool = True
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        ceiling = min(self.cap, self.base * (2 ** retry))
+        return rng.uniform(0, ceiling) if self.jitter else ceiling
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def retry_after_seconds(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now()).total_seconds())
+
+
+@dataclass
+class Reply:
+    """One HTTP answer: status, headers and the decoded body (``None`` when empty)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("ETag")
+
+
+def _problem_of(response: requests.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        return payload
+    return {"title": response.reason or "Error", "status": response.status_code,
+            "detail": response.text[:500] if response.text else ""}
+
+
+def _decode(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    if "json" in response.headers.get("Content-Type", ""):
+        return response.json()
+    return response.text
+
+
+class Transport:
+    def __init__(self, base_url: str, api_key: str | None, *, timeout: float = 15.0,
+                 retry: RetryPolicy = RetryPolicy(), session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retry = retry
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Accept"] = "application/json, application/problem+json"
+        if api_key:
+            self.session.headers["Authorization"] = f"Bearer {api_key}"
+
+    def __repr__(self) -> str:  # never the key
+        return f"Transport({self.base_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(self, method: str, path: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None,
+                headers: Mapping[str, str] | None = None, retry: RetryPolicy | None = None) -> Reply:
+        method = method.upper()
+        policy = retry or self.retry
+        headers = dict(headers or {})
+        retryable = method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
+        data = None
+        if json_body is not None:
+            data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in range(policy.attempts):
+            last = attempt == policy.attempts - 1
+            try:
+                response = self.session.request(method, url, data=data, params=query, headers=headers,
+                                                timeout=self.timeout)
+            except requests.ConnectionError as exc:
+                never_sent = isinstance(exc, requests.ConnectTimeout) or "Connection refused" in str(exc)
+                if last or not (retryable or never_sent):
+                    raise ConnectionFailed(f"cannot reach {self.base_url}: {exc}") from None
+                self.sleep(policy.backoff(attempt, self.rng))
+                continue
+            except requests.Timeout as exc:
+                if last or not retryable:
+                    raise ConnectionFailed(f"no answer from {self.base_url} within {self.timeout}s: {exc}") from None
+                self.sleep(policy.backoff(attempt, self.rng))
+                continue
+            status = response.status_code
+            if status < 400:
+                return Reply(status, response.headers, _decode(response))
+            again = status == 429 or (status in RETRY_STATUSES and retryable)
+            if again and not last:
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+                wait = policy.backoff(attempt, self.rng) if wait is None else wait
+                self.sleep(min(wait, policy.cap))
+                continue
+            raise error_for(status, _problem_of(response), dict(response.headers))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+__all__ = ["ApiError", "NO_RETRY", "Reply", "RetryPolicy", "Transport", "retry_after_seconds"]

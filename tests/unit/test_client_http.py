@@ -1,0 +1,206 @@
+"""The HTTP client against a real local server: retries, Retry-After, idempotency keys, ETags, pagination."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from deploy.launcher import ROOT, free_port
+from synergy_client import (
+    ConnectionFailed,
+    NotFound,
+    PreconditionFailed,
+    RateLimited,
+    RetryPolicy,
+    ServerError,
+    SynergyClient,
+    ValidationFailed,
+)
+from synergy_client.transport import retry_after_seconds
+from tests.support.scripted_http import Answer, ScriptedServer
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def server():
+    scripted = ScriptedServer().start()
+    yield scripted
+    scripted.stop()
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(server, sleeps):
+    with SynergyClient(server.url, "syn_secret_key", retry=RetryPolicy(attempts=4, base=0.5, cap=8),
+                       sleep=sleeps.append, rng=random.Random(7)) as made:
+        yield made
+
+
+def unavailable(**headers) -> Answer:
+    return Answer(503, {"title": "Unavailable", "status": 503}, headers or None, PROBLEM)
+
+
+def test_a_get_is_retried_on_5xx_with_growing_jittered_pauses_then_succeeds(client, server, sleeps):
+    server.script(unavailable(), Answer(502, None), unavailable(), Answer(200, {"status": "ok"}))
+    assert client.health() == {"status": "ok"}
+    assert len(server.seen) == 4
+    assert len(sleeps) == 3
+    for retry, pause in enumerate(sleeps):
+        assert 0 <= pause <= 0.5 * 2 ** retry
+
+
+def test_the_client_gives_up_after_its_attempts_and_raises_the_problem(client, server, sleeps):
+    server.script(*[unavailable()] * 4)
+    with pytest.raises(ServerError) as caught:
+        client.get("/health")
+    assert caught.value.status == 503 and caught.value.problem["title"] == "Unavailable"
+    assert len(server.seen) == 4 and len(sleeps) == 3
+
+
+def test_429_honours_retry_after_in_seconds_and_as_a_date(client, server, sleeps):
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=5), usegmt=True)
+    server.script(Answer(429, {"title": "Slow down"}, {"Retry-After": "2"}, PROBLEM),
+                  Answer(429, {"title": "Slow down"}, {"Retry-After": soon}, PROBLEM),
+                  Answer(429, {"title": "Slow down"}, {"Retry-After": "600"}, PROBLEM),
+                  Answer(200, {"id": "prt_1", "name": {"zh": "甲"}}))
+    partner = client.post("/v1/partners", {"name": {"zh": "甲"}})  # 429: refused before acting, so retried
+    assert partner["id"] == "prt_1"
+    assert sleeps[0] == 2.0
+    assert 3.0 <= sleeps[1] <= 5.0
+    assert sleeps[2] == 8  # capped
+
+
+def test_429_after_every_attempt_is_raised(client, server):
+    server.script(*[Answer(429, {"title": "Slow down", "status": 429}, {"Retry-After": "0"}, PROBLEM)] * 4)
+    with pytest.raises(RateLimited):
+        client.health()
+
+
+def test_retry_after_parsing():
+    now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Thu, 26 Nov 2026 08:00:30 GMT", now=lambda: now) == 30.0
+    assert retry_after_seconds("Thu, 26 Nov 2026 07:00:00 GMT", now=lambda: now) == 0.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_a_post_without_idempotency_key_is_not_retried_on_5xx(client, server):
+    server.script(unavailable(), Answer(201, {"id": "x"}))
+    with pytest.raises(ServerError):
+        client.post("/v1/things", {"a": 1})
+    assert len(server.seen) == 1
+
+
+def test_creates_carry_an_idempotency_key_kept_across_retries_and_new_per_call(client, server):
+    server.script(unavailable(), Answer(201, {"id": "prt_1"}), Answer(201, {"id": "prt_2"}))
+    first = client.register_partner({"name": {"zh": "甲"}, "level": "campus", "kind": "faculty"})
+    second = client.register_partner({"name": {"zh": "乙"}, "level": "campus", "kind": "faculty"})
+    assert (first.id, second.id) == ("prt_1", "prt_2")
+    keys = [seen.headers["Idempotency-Key"] for seen in server.seen]
+    assert keys[0] == keys[1] != keys[2]
+    assert keys[0].startswith("idem_")
+    assert server.seen[0].body == {"name": {"zh": "甲"}, "level": "campus", "kind": "faculty"}
+    assert server.seen[0].headers["Authorization"] == "Bearer syn_secret_key"
+
+
+def test_an_idempotency_key_can_be_given(client, server):
+    server.script(Answer(201, {"id": "act_1", "status": "draft"}))
+    assert client.create_activity({"title": {"zh": "讲座"}}, idempotency_key="portal-lecture-42").status == "draft"
+    assert server.seen[0].headers["Idempotency-Key"] == "portal-lecture-42"
+
+
+def test_problems_are_raised_with_their_document(client, server):
+    server.script(Answer(422, {"title": "Invalid input", "status": 422, "detail": "Check the fields.",
+                               "errors": {"kind": ["Not a valid choice."]}, "correlation_id": "cor_1"},
+                         None, PROBLEM),
+                  Answer(404, {"title": "Not found", "status": 404, "detail": "No partner prt_x."}, None, PROBLEM))
+    with pytest.raises(ValidationFailed) as invalid:
+        client.register_partner({"kind": "nonsense"})
+    assert invalid.value.errors == {"kind": ["Not a valid choice."]}
+    assert invalid.value.correlation_id == "cor_1"
+    assert "Check the fields." in str(invalid.value)
+    with pytest.raises(NotFound) as missing:
+        client.partner("prt_x")
+    assert missing.value.problem["detail"] == "No partner prt_x."
+    assert len(server.seen) == 2  # 4xx are never retried
+
+
+def test_updates_send_if_match_and_read_again_when_the_resource_changed(client, server):
+    versions = iter(['"v1"', '"v2"'])
+
+    def route(method, path, query, seen):
+        if method == "GET":
+            return Answer(200, {"id": "prt_1", "description": "old"}, {"ETag": next(versions)})
+        if seen.headers.get("If-Match") == '"v1"':
+            return Answer(412, {"title": "Precondition failed", "status": 412}, None, PROBLEM)
+        return Answer(200, dict(seen.body, id="prt_1"), {"ETag": '"v3"'})
+
+    server.route = route
+    updated = client.update("/v1/partners/prt_1", lambda current: {"description": current["description"] + "+new"})
+    assert updated == {"id": "prt_1", "description": "old+new"}
+    assert [(s.method, s.headers.get("If-Match")) for s in server.seen] == [
+        ("GET", None), ("PATCH", '"v1"'), ("GET", None), ("PATCH", '"v2"')]
+
+
+def test_an_update_that_keeps_losing_the_race_raises(client, server):
+    def route(method, path, query, seen):
+        if method == "GET":
+            return Answer(200, {"id": "prt_1"}, {"ETag": '"v1"'})
+        return Answer(412, {"title": "Precondition failed", "status": 412}, None, PROBLEM)
+
+    server.route = route
+    with pytest.raises(PreconditionFailed):
+        client.update("/v1/partners/prt_1", lambda current: {"description": "x"}, attempts=2)
+    assert [s.method for s in server.seen] == ["GET", "PATCH", "GET", "PATCH"]
+
+
+def test_pagination_follows_next_cursor_lazily(client, server):
+    pages = {None: (["prt_1", "prt_2"], "prt_2"), "prt_2": (["prt_3", "prt_4"], "prt_4"), "prt_4": (["prt_5"], None)}
+
+    def route(method, path, query, seen):
+        ids, cursor = pages[query.get("after", [None])[0]]
+        return Answer(200, {"items": [{"id": i, "kind": "faculty"} for i in ids], "next_cursor": cursor})
+
+    server.route = route
+    assert [p.id for p in client.partners(kind="faculty", page_size=2)] == ["prt_1", "prt_2", "prt_3", "prt_4",
+                                                                            "prt_5"]
+    assert [s.query for s in server.seen] == [{"kind": ["faculty"], "limit": ["2"]},
+                                              {"kind": ["faculty"], "limit": ["2"], "after": ["prt_2"]},
+                                              {"kind": ["faculty"], "limit": ["2"], "after": ["prt_4"]}]
+    server.seen.clear()
+    assert [p.id for p in client.partners(limit=3)] == ["prt_1", "prt_2", "prt_3"]
+    assert len(server.seen) == 2  # the third page was never asked for
+
+
+def test_typed_results_keep_unknown_fields(client, server):
+    server.script(Answer(200, {"id": "prt_1", "name": {"zh": "甲"}, "status": "active", "new_field": 1}))
+    partner = client.partner("prt_1")
+    assert (partner.id, partner.status, partner["new_field"]) == ("prt_1", "active", 1)
+
+
+def test_an_unreachable_cluster_raises_connection_failed_after_retries(sleeps):
+    client = SynergyClient(f"http://127.0.0.1:{free_port()}", "k", retry=RetryPolicy(attempts=3),
+                           sleep=sleeps.append)
+    with pytest.raises(ConnectionFailed):
+        client.health()
+    assert len(sleeps) == 2
+
+
+def test_the_key_is_never_in_a_repr(client):
+    assert "syn_secret_key" not in repr(client) and "syn_secret_key" not in repr(client.transport)
+
+
+def test_the_client_package_imports_neither_nameko_nor_eventlet():
+    code = ("import sys, synergy_client, synergy_client.bus, synergy_client.webhooks; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'nameko', 'eventlet', 'kombu'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
