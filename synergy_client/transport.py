@@ -83,6 +83,16 @@ def _problem_of(response: requests.Response) -> dict[str, Any]:
             "detail": response.text[:500] if response.text else ""}
 
 
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for needle, reason in (("Connection refused", "connection refused"), ("timed out", "timed out"),
+                           ("Name or service not known", "unknown host"), ("NameResolution", "unknown host"),
+                           ("No route to host", "no route to host")):
+        if needle in text:
+            return reason
+    return type(exc).__name__
+
+
 def _decode(response: requests.Response) -> Any:
     if not response.content:
         return None
@@ -132,7 +142,7 @@ class Transport:
             except requests.ConnectionError as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or "Connection refused" in str(exc)
                 if last or not (retryable or never_sent):
-                    raise ConnectionFailed(f"cannot reach {self.base_url}: {exc}") from None
+                    raise ConnectionFailed(f"cannot reach {self.base_url} ({_reason(exc)})") from None
                 self.sleep(policy.backoff(attempt, self.rng))
                 continue
             except requests.Timeout as exc:

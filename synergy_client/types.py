@@ -49,8 +49,16 @@ class Activity(Resource):
     starts_at: str = ""
     ends_at: str = ""
     venue: str | None = None
-    lead_organizer: str = ""
-    co_organizers: list[str] = field(default_factory=list)
+    description: str = ""
+    organizers: list[dict[str, Any]] = field(default_factory=list)  # {partner_id, role, name, level}
+
+    @property
+    def lead_organizer(self) -> str | None:
+        return next((o["partner_id"] for o in self.organizers if o.get("role") == "lead"), None)
+
+    @property
+    def co_organizers(self) -> list[str]:
+        return [o["partner_id"] for o in self.organizers if o.get("role") != "lead"]
 
 
 @dataclass

@@ -23,6 +23,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "LOG_LEVEL": ("INFO", "logging level of the services"),
     "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
     "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
+    "SYNERGY_API_URL": ("http://127.0.0.1:8000", "the API the `synergy` command and the Python client call"),
+    "SYNERGY_API_KEY": ("", "the API key the `synergy` command sends (never printed)"),
 }
 
 

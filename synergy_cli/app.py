@@ -1,0 +1,116 @@
+"""What every command shares: the settings, the output, the client, and how options are declared."""
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synergy_cli.output import Output
+from synergy_cli.settings import Settings, resolve
+from synergy_client import RetryPolicy, SynergyClient
+
+# The command retries less and sooner than the library: a person is waiting.
+CLI_RETRY = RetryPolicy(attempts=3, base=0.3, cap=10.0)
+
+
+class App:
+    def __init__(self, api_url: str | None, profile: str | None, timeout: float | None, fmt: str | None):
+        self._options = (api_url, profile, timeout)
+        self._settings: Settings | None = None
+        self._client: SynergyClient | None = None
+        self.fmt = fmt or "table"
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = resolve(*self._options)
+        return self._settings
+
+    @property
+    def client(self) -> SynergyClient:
+        if self._client is None:
+            s = self.settings
+            self._client = SynergyClient(s.api_url, s.api_key, timeout=s.timeout, retry=CLI_RETRY)
+        return self._client
+
+    @property
+    def out(self) -> Output:
+        return Output(self.fmt)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _set_format(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        if ctx.meta.get("synergy.format", param.name) != param.name:
+            raise click.UsageError("--json and --csv exclude each other")
+        ctx.meta["synergy.format"] = param.name  # meta is shared by the whole command line
+
+
+def output_options(command: Callable) -> Callable:
+    """``--json`` and ``--csv`` on a command (they may also be given before the command name)."""
+    command = click.option("--csv", "csv", is_flag=True, expose_value=False, callback=_set_format,
+                           help="Comma-separated values with a header row, for scripts.")(command)
+    return click.option("--json", "json", is_flag=True, expose_value=False, callback=_set_format,
+                        help="JSON, for scripts.")(command)
+
+
+def examples(*lines: str) -> Callable:
+    """Append an Examples section to a command's help text."""
+    def add(command: Callable) -> Callable:
+        text = "\n".join(f"  {line}" for line in lines)
+        command.__doc__ = inspect.cleandoc(command.__doc__ or "") + f"\n\n\b\nExamples:\n{text}\n"
+        return command
+    return add
+
+
+def read_json_file(value: str) -> Any:
+    """A JSON document from a file, or from standard input for ``-``."""
+    try:
+        text = sys.stdin.read() if value == "-" else Path(value).read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as exc:
+        raise click.BadParameter(str(exc), param_hint="--file") from None
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--file") from None
+
+
+def body_from(file: str | None, **fields: Any) -> dict[str, Any]:
+    """A request body: the JSON file (if any), then each option given on the command line over it."""
+    body = read_json_file(file) if file else {}
+    if not isinstance(body, dict):
+        raise click.BadParameter("must hold a JSON object", param_hint="--file")
+    for path, value in fields.items():
+        if value is None or value == ():
+            continue
+        target = body
+        *parents, last = path.split(".")
+        for step in parents:
+            target = target.setdefault(step, {})
+        target[last] = list(value) if isinstance(value, tuple) else value
+    return body
+
+
+def progress(items, label: str, length: int | None = None):
+    """A progress bar on stderr (drawn only on a terminal); iterate over what it returns."""
+    return click.progressbar(items, label=label, length=length, file=sys.stderr, show_pos=True)
+
+
+def with_app(command: Callable) -> Callable:
+    """Pass the App as first argument, after applying ``--json``/``--csv`` given on the command."""
+    @functools.wraps(command)
+    @click.pass_context
+    def run(ctx: click.Context, *args, **kwargs):
+        app = ctx.find_object(App)
+        fmt = ctx.meta.get("synergy.format")
+        if fmt:
+            app.fmt = fmt
+        return command(app, *args, **kwargs)
+    return run

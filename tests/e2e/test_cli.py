@@ -1,0 +1,237 @@
+"""The installed ``synergy`` command against the real cluster: what people and scripts see, and exit codes."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pika
+import pytest
+
+from deploy.launcher import free_port
+from services.common.envelope import CONTENT_TYPE
+from tests.support.api import eventually
+from tests.support.cli import SYNERGY, Synergy
+from tests.support.tap import Tap
+
+FACULTY = ["--name-zh", "历史学院", "--name-en", "School of History", "--level", "campus", "--kind", "faculty",
+           "--theme", "history"]
+LEAGUE = ["--name-zh", "校团委", "--name-en", "Youth League Committee", "--level", "campus", "--kind",
+          "youth_league"]
+
+
+@pytest.fixture
+def synergy(cluster, tmp_path):
+    run = Synergy(tmp_path, SYNERGY_API_URL=cluster.cluster.gateway_url, SYNERGY_API_KEY=cluster.key,
+                  AMQP_URI=cluster.amqp_uri)
+    yield run
+    assert not any(cluster.key in text for text in run.outputs), "the API key was printed"
+
+
+def lecture_options(lead: str, co: str) -> list[str]:
+    return ["--title-zh", "科学与艺术讲座", "--title-en", "Science and Art lecture", "--type", "lecture",
+            "--path", "activity", "--path", "resources", "--starts-at", "2026-12-05T10:00:00+08:00",
+            "--ends-at", "2026-12-05T12:00:00+08:00", "--venue", "Library lecture hall", "--lead", lead, "--co", co]
+
+
+@pytest.mark.cluster
+def test_the_command_registers_drafts_publishes_and_shows_every_reaction(synergy, cluster, webhook_server):
+    health = synergy("health")
+    assert health.code == 0, health
+    assert "partners" in health.out and "ready" in health.err
+
+    faculty = synergy.json("partners", "register", *FACULTY)
+    league = synergy.json("partners", "register", *LEAGUE)
+    assert faculty["status"] == "active" and faculty["id"].startswith("prt_")
+
+    listed = synergy.json("partners", "list")
+    assert {p["id"] for p in listed} == {faculty["id"], league["id"]}
+    table = synergy("partners", "list")
+    assert table.code == 0 and "历史学院 / School of History" in table.out and table.out.startswith("ID")
+    rows = list(csv.DictReader(io.StringIO(synergy("--csv", "partners", "list", "--kind", "faculty").out)))
+    assert [(r["id"], r["kind"]) for r in rows] == [(faculty["id"], "faculty")]
+    assert [p["id"] for p in synergy.json("partners", "list", "--search", "团委")] == [league["id"]]
+    assert len(synergy.json("partners", "list", "--limit", "1")) == 1
+
+    shown = synergy("partners", "show", faculty["id"])
+    assert shown.code == 0 and "School of History" in shown.out and "history" in shown.out
+
+    hook = synergy("endpoints", "create", "--owner", league["id"], "--url", webhook_server.url + "/hooks",
+                   "--event-type", "activity.published", "--json")
+    assert hook.code == 0, hook
+    endpoint = json.loads(hook.out)
+    assert endpoint["secret"].startswith("whsec_") and "shown this once" in hook.err
+    again = synergy("endpoints", "show", endpoint["id"])
+    assert again.code == 0 and "whsec_" not in again.out and endpoint["id"] in again.out
+    assert "secret" not in synergy.json("endpoints", "show", endpoint["id"])
+
+    draft = synergy.json("activities", "create", *lecture_options(faculty["id"], league["id"]))
+    assert draft["status"] == "draft" and [o["partner_id"] for o in draft["organizers"]] == [faculty["id"],
+                                                                                            league["id"]]
+    published = synergy("activities", "publish", draft["id"])
+    assert published.code == 0 and "published" in published.out
+    assert synergy.json("activities", "show", draft["id"])["status"] == "published"
+
+    inbox = eventually(lambda: synergy.json("inbox", league["id"]), timeout=20)
+    assert [item["activity_id"] for item in inbox] == [draft["id"]]
+    surveys = eventually(lambda: synergy("surveys", "status", draft["id"], "--json").code == 0
+                         and synergy.json("surveys", "status", draft["id"]), timeout=20)
+    assert surveys[0]["activity_id"] == draft["id"]
+    delivered = eventually(lambda: synergy.json("endpoints", "deliveries", endpoint["id"], "--state", "delivered"),
+                           timeout=20)
+    assert delivered[0]["event_type"] == "activity.published"
+    assert synergy.json("endpoints", "deliveries", endpoint["id"], "--state", "failed") == []
+
+    catalogue = synergy.json("catalogue")
+    assert "activity.published" in catalogue
+    assert "activity.published" in synergy("catalogue", "--markdown").out
+
+    config = synergy("config", "show")
+    assert config.code == 0 and "environment SYNERGY_API_KEY" in config.out and "set" in config.out
+
+
+@pytest.mark.cluster
+def test_refusals_exit_1_with_the_problem_and_usage_errors_exit_2(synergy, cluster, tmp_path):
+    bad = synergy("partners", "register", "--name-zh", "某馆", "--level", "outside", "--kind", "faculty")
+    assert bad.code == 1, bad
+    assert "refused: 422" in bad.err and "kind:" in bad.err and "correlation id: cor_" in bad.err
+    problem = json.loads(synergy("partners", "register", "--level", "campus", "--kind", "faculty", "--json").err)
+    assert problem["status"] == 422 and "name" in problem["errors"]
+
+    missing = synergy("partners", "show", "prt_01aaaaaaaaaaaaaaaaaaaaaaaa")
+    assert missing.code == 1 and "404" in missing.err
+    lead = synergy.json("partners", "register", *FACULTY)
+    unknown_co = synergy("activities", "create", *lecture_options(lead["id"], "prt_01aaaaaaaaaaaaaaaaaaaaaaaa"))
+    assert unknown_co.code == 1 and "co_organizers" in unknown_co.err
+    draft = synergy.json("activities", "create", *lecture_options(lead["id"], lead["id"])[:-2])
+    assert synergy("activities", "publish", draft["id"]).code == 0
+    twice = synergy("activities", "publish", draft["id"])
+    assert twice.code == 1 and "409" in twice.err
+
+    wrong_key = synergy("partners", "list", SYNERGY_API_KEY="syn_wrong")
+    assert wrong_key.code == 1 and "401" in wrong_key.err and "SYNERGY_API_KEY" in wrong_key.err
+    assert "syn_wrong" not in wrong_key.out + wrong_key.err
+
+    assert synergy("partners", "show").code == 2
+    assert synergy("partners", "list", "--level", "moon").code == 2
+    assert synergy("partners", "list", "--json", "--csv").code == 2
+    assert synergy("no-such-command").code == 2
+    (tmp_path / "broken.json").write_text("{not json")
+    broken = synergy("partners", "register", "--file", str(tmp_path / "broken.json"))
+    assert broken.code == 2 and "not JSON" in broken.err
+    assert synergy("--profile", str(tmp_path / "absent.toml"), "partners", "list").code == 2
+    assert cluster.db("partners")["partners"].count_documents({}) == 1
+
+
+@pytest.mark.cluster
+def test_csv_import_reports_each_row_and_export_reads_back(synergy, cluster, tmp_path):
+    source = tmp_path / "partners.csv"
+    source.write_text("name_zh,name_en,level,kind,themes,description\n"
+                      "历史学院,School of History,campus,faculty,history;city,\n"
+                      "某博物馆,A museum,outside,faculty,,wrong kind for the level\n"
+                      "上海市档案馆,Shanghai Municipal Archives,outside,archive,,\n"
+                      ",No name,campus,faculty,,\n", encoding="utf-8")
+    report = tmp_path / "report.csv"
+    imported = synergy("partners", "import", str(source), "--report", str(report))
+    assert imported.code == 1, imported
+    assert "2 registered, 2 refused, from 4 row(s)" in imported.err
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert [(r["line"], r["result"]) for r in rows] == [("2", "registered"), ("3", "refused"),
+                                                        ("4", "registered"), ("5", "refused")]
+    assert "kind" in rows[1]["problem"] and "422" in rows[1]["problem"]
+    assert "name" in rows[3]["problem"]
+
+    exported = tmp_path / "export.csv"
+    done = synergy("partners", "export", str(exported))
+    assert done.code == 0 and "exported 2 partner(s)" in done.err
+    back = list(csv.DictReader(exported.open(encoding="utf-8")))
+    assert {(r["name_zh"], r["level"], r["kind"], r["themes"]) for r in back} == {
+        ("历史学院", "campus", "faculty", "city;history"), ("上海市档案馆", "outside", "archive", "")}
+    assert {r["id"] for r in back} == {r["id"] for r in rows if r["id"]}
+
+    good_only = tmp_path / "good.csv"
+    good_only.write_text(exported.read_text(encoding="utf-8").replace("历史学院", "哲学学院"), encoding="utf-8")
+    assert synergy("partners", "import", str(good_only)).code == 0
+    assert cluster.db("partners")["partners"].count_documents({}) == 4
+
+    demo = synergy("demo", "load", "--json")
+    assert demo.code == 0, demo
+    loaded = json.loads(demo.out)
+    assert [m["status"] for m in loaded if m["kind"] == "activity"] == ["published", "published"]
+
+
+@pytest.mark.cluster
+def test_dead_letters_are_listed_inspected_replayed_and_discarded(synergy, cluster):
+    assert synergy.json("dead-letters", "list") == []
+    tap = Tap(cluster.amqp_uri)
+    body = json.dumps({"specversion": "1.0", "type": "partner.registered", "token": "tok_secret"}).encode()
+    tap.publish("partner.registered", body, pika.BasicProperties(message_id="evt_broken", delivery_mode=2,
+                                                                  content_type=CONTENT_TYPE))
+    tap.close()
+    letters = eventually(lambda: synergy.json("dead-letters", "list"), timeout=20)
+    assert [(x["message_id"], x["reason"]) for x in letters] == [("evt_broken", "rejected")]
+    assert "evt_broken" in synergy("dead-letters", "list").out
+
+    inspected = synergy.json("dead-letters", "inspect", "evt_broken")
+    assert inspected["queue"].startswith("synergy.events.") and inspected["body"]["token"] == "[redacted]"
+    assert "tok_secret" not in synergy("dead-letters", "inspect", "evt_broken").out
+    assert synergy("dead-letters", "inspect", "evt_nothing").code == 1
+
+    replayed = synergy("dead-letters", "replay", "evt_broken")
+    assert replayed.code == 0 and "replayed" in replayed.out
+    eventually(lambda: synergy.json("dead-letters", "list"), timeout=20)  # still invalid: dead again
+    assert synergy("dead-letters", "replay", "evt_nothing").code == 1
+    assert synergy("dead-letters", "discard", "--all").code == 1  # asks first; no answer on stdin: aborted
+    discarded = synergy("dead-letters", "discard", "--all", "--yes")
+    assert discarded.code == 0 and "discarded" in discarded.out
+    assert synergy.json("dead-letters", "list") == []
+
+
+def test_an_unreachable_cluster_exits_3(tmp_path):
+    synergy = Synergy(tmp_path, SYNERGY_API_URL=f"http://127.0.0.1:{free_port()}", SYNERGY_API_KEY="k",
+                      AMQP_URI=f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+    for args in (["health"], ["partners", "list"], ["partners", "register", *FACULTY], ["dead-letters", "list"]):
+        result = synergy(*args)
+        assert result.code == 3, (args, result)
+        assert "cannot reach" in result.err
+    assert synergy("partners", "list", "--nonsense").code == 2  # usage is checked before anything is sent
+
+
+def test_the_profile_file_configures_the_command_and_the_environment_wins(tmp_path):
+    key_file = tmp_path / "admin.key"
+    key_file.write_text("syn_from_file\n")
+    port = free_port()
+    (tmp_path / "p.toml").write_text(f'api_url = "http://127.0.0.1:{port}"\napi_key_file = "admin.key"\n')
+    synergy = Synergy(tmp_path)
+    shown = synergy("--profile", str(tmp_path / "p.toml"), "config", "show", "--json")
+    settings = {row["setting"]: row for row in json.loads(shown.out)}
+    assert settings["api_url"]["value"] == f"http://127.0.0.1:{port}"
+    assert settings["api_key"]["value"] == "set" and "syn_from_file" not in shown.out
+    env_wins = synergy("--profile", str(tmp_path / "p.toml"), "config", "show", "--json",
+                       SYNERGY_API_URL="http://example.invalid:1")
+    assert json.loads(env_wins.out)[0]["value"] == "http://example.invalid:1"
+    (tmp_path / ".config" / "synergy").mkdir(parents=True)
+    (tmp_path / ".config" / "synergy" / "profile.toml").write_text('api_url = "http://127.0.0.1:9"\n')
+    assert json.loads(synergy("config", "show", "--json").out)[0]["value"] == "http://127.0.0.1:9"
+    (tmp_path / "bad.toml").write_text('api_url = "x"\nnot_a_setting = 1\n')
+    assert synergy("--profile", str(tmp_path / "bad.toml"), "config", "show").code == 2
+
+
+def commands_of(group, prefix=()):
+    import click
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from commands_of(command, (*prefix, name))
+
+
+def test_every_command_has_help_with_examples(tmp_path):
+    from synergy_cli.main import cli
+    synergy = Synergy(tmp_path)
+    top = synergy("--help")
+    assert top.code == 0 and "Examples:" in top.out
+    for path in commands_of(cli):
+        result = synergy(*path, "--help")
+        assert result.code == 0, (path, result)
+        assert "Examples:" in result.out or "Commands:" in result.out, path
+    assert SYNERGY.exists()
