@@ -69,6 +69,19 @@ class BusReply:
     properties: pika.BasicProperties
 
 
+def is_refusal(answer: BusReply) -> bool:
+    """A problem document (by content type, or by a 4xx/5xx ``status`` with a ``title``), or
+    ``{"accepted": false, ...}``."""
+    body = answer.body
+    if answer.properties.content_type == PROBLEM:
+        return True
+    if not isinstance(body, dict):
+        return False
+    if body.get("accepted") is False:
+        return True
+    return isinstance(body.get("status"), int) and body["status"] >= 400 and "title" in body
+
+
 def envelope_for(event_type: str, data: dict[str, Any], *, source: str, subject: str | None = None,
                  correlation_id: str | None = None) -> Envelope:
     return Envelope(type=event_type, source=source, data=data, subject=subject,
@@ -89,6 +102,7 @@ class BusPublisher:
         self._channel = None
         self._reply_queue: str | None = None
         self._replies: dict[str, BusReply] = {}
+        self.connections_opened = 0
 
     def __repr__(self) -> str:
         return f"BusPublisher(exchange={self.exchange!r})"  # never the URI: it carries the password
@@ -117,6 +131,7 @@ class BusPublisher:
 
     def _open(self) -> None:
         self.close()
+        self.connections_opened += 1
         self._connection = pika.BlockingConnection(pika.URLParameters(self.amqp_uri))
         self._channel = self._connection.channel()
         self._channel.confirm_delivery()
@@ -140,6 +155,15 @@ class BusPublisher:
             except AMQPConnectionError:
                 pass
         self._connection = self._channel = self._reply_queue = None
+
+    def poll(self, seconds: float = 0.0) -> None:
+        """Let the connection do its I/O for a moment: take replies, notice a connection the broker closed."""
+        if not self.connected:
+            return
+        try:
+            self._connection.process_data_events(time_limit=seconds)
+        except AMQPConnectionError:
+            self.close()
 
     @property
     def connected(self) -> bool:
@@ -186,11 +210,18 @@ class BusPublisher:
         """Publish an event and return the decoded reply; raise ``Refused`` when the reply is a problem."""
         envelope = envelope_for(event_type, data, source=self.source, subject=subject,
                                 correlation_id=correlation_id)
-        self.publish(envelope)
-        answer = self.wait_for_reply(envelope.correlationid, timeout)
-        if answer.properties.content_type == PROBLEM or (
-                isinstance(answer.body, dict) and isinstance(answer.body.get("status"), int)
-                and answer.body["status"] >= 400 and "title" in answer.body):
+        answer = None
+        for attempt in range(self.reconnect_attempts):
+            self.publish(envelope)
+            try:
+                answer = self.wait_for_reply(envelope.correlationid, timeout)
+                break
+            except AMQPConnectionError:
+                # the reply queue went with the connection: publish the same envelope (same id) again
+                self.close()
+                if attempt == self.reconnect_attempts - 1:
+                    raise BusError(f"connection lost while waiting for the reply to {envelope.id}") from None
+        if is_refusal(answer):
             raise Refused(answer.body if isinstance(answer.body, dict) else {"detail": str(answer.body)})
         return answer.body
 
