@@ -1,0 +1,32 @@
+"""How the command prints: aligned tables with Chinese text, CSV and JSON, and secrets never shown."""
+from __future__ import annotations
+
+import io
+import json
+
+from synergy_cli.output import Output, redact, render_table, width
+
+
+def test_tables_align_wide_characters():
+    table = render_table([{"id": "prt_1", "name": {"zh": "历史学院", "en": "History"}}, {"id": "prt_22", "name": {}}],
+                         ["id", "name"])
+    lines = table.splitlines()
+    assert lines[0] == "ID      NAME"
+    assert lines[1] == "prt_1   历史学院 / History"
+    assert width("历史") == 4
+
+
+def test_secrets_are_redacted_unless_just_created():
+    document = {"id": "ep_1", "secret": "whsec_x", "nested": [{"token": "t", "key": "knowledge"}]}
+    assert redact(document) == {"id": "ep_1", "secret": "[redacted]",
+                                "nested": [{"token": "[redacted]", "key": "knowledge"}]}
+    assert redact(document, frozenset({"secret"}))["secret"] == "whsec_x"
+
+
+def test_csv_and_json_outputs():
+    stream = io.StringIO()
+    Output("csv", stream).rows([{"id": "prt_1", "themes": ["a", "b"], "secret": "s"}], ["id", "themes", "secret"])
+    assert stream.getvalue() == "id,themes,secret\nprt_1,\"a, b\",[redacted]\n"
+    stream = io.StringIO()
+    Output("json", stream).record({"id": "prt_1", "api_key": "syn_x"})
+    assert json.loads(stream.getvalue()) == {"id": "prt_1", "api_key": "[redacted]"}
