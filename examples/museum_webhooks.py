@@ -49,15 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     server = WebhookServer(receiver, on_event, args.host, args.port, path=PATH)
     print(f"listening on {server.url}{PATH}", file=sys.stderr, flush=True)
-    if not args.exit_after:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        return 0
-    server.start()
-    done.wait()
-    server.stop()
+    server.run(until=done if args.exit_after else None)
     return 0
 
 

@@ -99,6 +99,20 @@ class WebhookServer:
     def serve_forever(self) -> None:
         self._server.serve_forever()
 
+    def run(self, until: threading.Event | None = None) -> None:
+        """Serve until ``until`` is set (or, without one, until Ctrl-C), then stop."""
+        if until is None:
+            try:
+                self.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                self._server.server_close()
+            return
+        self.start()
+        until.wait()
+        self.stop()
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
