@@ -90,15 +90,21 @@ class SynergyClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every page of a listing, following ``next_cursor`` until it is null."""
-        query = dict(params or {})
+        """Every page of a listing, following ``next_cursor`` (sent back as ``after``) until it is null; a page
+        that carries a ``next`` link instead is followed by that link."""
+        query: dict[str, Any] | None = dict(params or {})
         while True:
             page = self.get(path, query)
             yield page
-            cursor = page.get(CURSOR_FIELD) if isinstance(page, dict) else None
+            if not isinstance(page, dict):
+                return
+            if isinstance(page.get("next"), str) and page["next"]:
+                path, query = page["next"], None
+                continue
+            cursor = page.get(CURSOR_FIELD)
             if not cursor:
                 return
-            query[CURSOR_PARAM] = cursor
+            query = dict(query or {}, **{CURSOR_PARAM: cursor})
 
     def items(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
               key: str = "items") -> Iterator[dict[str, Any]]:

@@ -122,6 +122,13 @@ def test_refusals_exit_1_with_the_problem_and_usage_errors_exit_2(synergy, clust
     assert synergy("--profile", str(tmp_path / "absent.toml"), "partners", "list").code == 2
     assert cluster.db("partners")["partners"].count_documents({}) == 1
 
+    cluster.stop("evaluation")
+    not_ready = synergy("health")
+    assert not_ready.code == 1 and "NOT ready" in not_ready.err
+    assert [line for line in not_ready.out.splitlines() if line.startswith("evaluation")][0].split()[1] == "no"
+    as_json = synergy("health", "--json")
+    assert as_json.code == 1 and json.loads(as_json.out)["ready"] is False
+
 
 @pytest.mark.cluster
 def test_csv_import_reports_each_row_and_export_reads_back(synergy, cluster, tmp_path):

@@ -181,6 +181,17 @@ def test_pagination_follows_next_cursor_lazily(client, server):
     assert len(server.seen) == 2  # the third page was never asked for
 
 
+def test_pagination_follows_a_next_link_when_the_page_gives_one(client, server):
+    def route(method, path, query, seen):
+        if "page" not in query:
+            return Answer(200, {"items": [{"id": "a"}], "next": "/v1/things?page=2", "next_cursor": "ignored"})
+        return Answer(200, {"items": [{"id": "b"}], "next": None, "next_cursor": None})
+
+    server.route = route
+    assert [item["id"] for item in client.items("/v1/things", {"limit": 1})] == ["a", "b"]
+    assert [s.query for s in server.seen] == [{"limit": ["1"]}, {"page": ["2"]}]
+
+
 def test_typed_results_keep_unknown_fields(client, server):
     server.script(Answer(200, {"id": "prt_1", "name": {"zh": "甲"}, "status": "active", "new_field": 1}))
     partner = client.partner("prt_1")
