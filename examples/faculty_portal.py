@@ -5,7 +5,8 @@
 
 The portal keeps its own lecture ids; it derives the ``Idempotency-Key`` of the creation from it, so that a
 retried or re-run publication never drafts the lecture twice (where the API honours idempotency keys). It finds
-its own partner record by name (registering it the first time), drafts the lecture, publishes it, and prints
+its own partner record by name (registering it the first time), drafts the lecture, publishes it (submitting it
+for review and approving it first where the API asks for that: the portal's key here is the office's), and prints
 the published activity as JSON on stdout. Exit 0 on success, 1 when the API refused (the problem on stderr),
 3 when the cluster cannot be reached.
 """
@@ -45,8 +46,7 @@ def lecture(lead: str, co: list[str], starts: datetime) -> dict:
 def publish_lecture(client: SynergyClient, lecture_id: str, co: list[str], starts: datetime) -> dict:
     lead = our_partner(client)
     draft = client.create_activity(lecture(lead, co, starts), idempotency_key=f"faculty-portal-{lecture_id}")
-    published = client.publish_activity(draft.id)
-    return published.raw
+    return client.publish_reviewed(draft.id).raw
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,22 @@
 """The youth league's system publishes a joint activity straight onto Synergy's bus and waits for the answer,
 and keeps its "second classroom" record of volunteer hours in step from Synergy's webhooks.
 
-    python -m examples.youth_league_bus publish --lead prt_01...            # AMQP_URI says which broker
+    python -m examples.youth_league_bus submit --lead prt_01...             # AMQP_URI says which broker
     python -m examples.youth_league_bus hours --secret-file whsec.txt --ledger hours.json --port 8081
 
-``publish``: a CloudEvents envelope (docs/envelope.md) of type ``activity.publication_requested`` goes to the
-ingress exchange ``synergy.ingress`` with publisher confirms; the events service validates it as the HTTP path
-does and answers on this publisher's reply queue: accepted with the activity id, or refused with the reasons.
-Prints the answer as JSON; exit 0 accepted, 1 refused, 3 broker unreachable, 4 no answer in time.
+``submit``: a CloudEvents envelope (docs/envelope.md) of type ``activity.submit`` whose data is the body of
+``POST /v1/activities`` goes to the ingress exchange ``synergy.ingress`` with publisher confirms; the events
+service validates it as the HTTP path does, drafts and submits the activity for the office's approval, and
+answers on this publisher's reply queue: ``{"status": "accepted", "activity_id", ...}`` or
+``{"status": "refused", "title", "detail", "errors"}``. Prints the answer as JSON; exit 0 accepted, 1 refused,
+3 broker unreachable, 4 no answer in time.
 
 ``hours``: receives ``participation.recorded`` webhooks ({person_id, activity_id, kind, hours, recorded_at})
 and adds each one once (deduplicated by webhook-id, then by person and activity) to a JSON ledger of hours per
 person.
 
-The ingress and its answer are the events service's (issue 4); the type name and the reply shape here are the
-agreed ones and are checked by tests/e2e/test_examples.py once the ingress exists.
+The ingress and its answer are the events service's; tests/e2e/test_examples.py runs this against the cluster
+once the events service declares the ingress exchange.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from zoneinfo import ZoneInfo
 from synergy_client.bus import INGRESS_EXCHANGE, BusError, BusPublisher, Refused, ReplyTimeout
 from synergy_client.webhooks import WebhookReceiver, WebhookServer
 
-INGRESS_TYPE = "activity.publication_requested"
+INGRESS_TYPE = "activity.submit"
 SOURCE = "/campus/youth-league"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -42,7 +44,7 @@ def volunteer_day(lead: str, co: list[str], starts: datetime) -> dict:
             "lead_organizer": lead, "co_organizers": co}
 
 
-def publish(args: argparse.Namespace) -> int:
+def submit(args: argparse.Namespace) -> int:
     starts = (datetime.now(SHANGHAI) + timedelta(days=args.days_ahead)).replace(hour=9, minute=0, second=0,
                                                                                microsecond=0)
     try:
@@ -107,7 +109,7 @@ def hours(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    pub = sub.add_parser("publish", help="publish a volunteer day over the bus and wait for the answer")
+    pub = sub.add_parser("submit", help="submit a volunteer day over the bus and wait for the answer")
     pub.add_argument("--lead", required=True, metavar="PARTNER_ID")
     pub.add_argument("--co", action="append", default=[], metavar="PARTNER_ID")
     pub.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--port", type=int, default=8081)
     rec.add_argument("--exit-after", type=int, default=0)
     args = parser.parse_args(argv)
-    return publish(args) if args.command == "publish" else hours(args)
+    return submit(args) if args.command == "submit" else hours(args)
 
 
 if __name__ == "__main__":

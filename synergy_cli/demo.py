@@ -51,7 +51,7 @@ def steps(publish: bool = True) -> list[Callable[[SynergyClient], dict | None]]:
                 "venue": "Library lecture hall", "lead_organizer": ids[lead],
                 "co_organizers": [ids[i] for i in co]})
             if publish:
-                made = client.publish_activity(made.id)
+                made = client.publish_reviewed(made.id)
             return {"kind": "activity", "id": made.id, "name": made.title, "status": made.status}
         return run
 

@@ -2,7 +2,7 @@
 
     from synergy_client.bus import BusPublisher
     with BusPublisher("amqp://guest:guest@127.0.0.1:5672/", source="/campus/youth-league") as bus:
-        answer = bus.request("activity.proposed", {...}, timeout=30)   # the ingress's reply, decoded
+        answer = bus.request("activity.submit", draft, timeout=30)   # the ingress's reply, decoded
 
 Each message is a CloudEvents 1.0 envelope in structured mode, exactly as the services publish them
 (``services.common.envelope``, docs/envelope.md), published persistently with a publisher confirm and
@@ -70,14 +70,14 @@ class BusReply:
 
 
 def is_refusal(answer: BusReply) -> bool:
-    """A problem document (by content type, or by a 4xx/5xx ``status`` with a ``title``), or
-    ``{"accepted": false, ...}``."""
+    """A problem document (by content type, or by a 4xx/5xx ``status`` with a ``title``),
+    ``{"status": "refused", ...}`` or ``{"accepted": false, ...}``."""
     body = answer.body
     if answer.properties.content_type == PROBLEM:
         return True
     if not isinstance(body, dict):
         return False
-    if body.get("accepted") is False:
+    if body.get("accepted") is False or body.get("status") == "refused":
         return True
     return isinstance(body.get("status"), int) and body["status"] >= 400 and "title" in body
 

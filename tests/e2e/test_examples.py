@@ -151,11 +151,13 @@ def test_the_youth_league_publishes_over_the_bus_and_gets_the_answer(cluster):
                     "exchange yet")
     client = SynergyClient(cluster.cluster.gateway_url, cluster.key)
     league = client.register_partner(LEAGUE)
-    accepted = run_example("youth_league_bus", "publish", "--lead", league.id, env=example_env(cluster))
+    accepted = run_example("youth_league_bus", "submit", "--lead", league.id, env=example_env(cluster))
     assert accepted.returncode == 0, accepted.stderr
-    activity_id = json.loads(accepted.stdout)["activity_id"]
-    assert client.activity(activity_id).lead_organizer == league.id
-    refused = run_example("youth_league_bus", "publish", "--lead", "prt_01aaaaaaaaaaaaaaaaaaaaaaaa",
+    answer = json.loads(accepted.stdout)
+    assert answer["status"] == "accepted"
+    activity = client.activity(answer["activity_id"])
+    assert (activity.lead_organizer, activity.status) == (league.id, "submitted")
+    refused = run_example("youth_league_bus", "submit", "--lead", "prt_01aaaaaaaaaaaaaaaaaaaaaaaa",
                           env=example_env(cluster))
     assert refused.returncode == 1, refused
 

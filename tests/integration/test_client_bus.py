@@ -75,13 +75,13 @@ def accept(envelope):
 def test_a_request_is_a_confirmed_cloudevents_envelope_and_its_reply_comes_back(vhost_uri, responder):
     ingress = responder(accept)
     with BusPublisher(vhost_uri, source="/campus/youth-league", exchange=EXCHANGE) as bus:
-        answer = bus.request("activity.publication_requested", {"title": {"zh": "志愿服务日"}}, subject="yl-7")
-        second = bus.request("activity.publication_requested", {"title": {"zh": "第二次"}})
+        answer = bus.request("activity.submit", {"title": {"zh": "志愿服务日"}}, subject="yl-7")
+        second = bus.request("activity.submit", {"title": {"zh": "第二次"}})
     assert answer == {"accepted": True, "activity_id": "act_1", "echo": {"zh": "志愿服务日"}}
     assert second["echo"] == {"zh": "第二次"}
     properties, body = ingress.received[0]
     envelope = Envelope.from_body(body)  # the services' own parser accepts it
-    assert (envelope.type, envelope.source, envelope.subject) == ("activity.publication_requested",
+    assert (envelope.type, envelope.source, envelope.subject) == ("activity.submit",
                                                                   "/campus/youth-league", "yl-7")
     assert properties.message_id == envelope.id and properties.type == envelope.type
     assert properties.correlation_id == envelope.correlationid and properties.app_id == envelope.source
@@ -93,15 +93,23 @@ def test_a_refusal_is_raised_with_its_problem(vhost_uri, responder):
     responder(lambda env: ("application/problem+json", {"title": "Invalid input", "status": 422,
                                                         "errors": {"starts_at": ["Missing."]}}))
     with BusPublisher(vhost_uri, source="/x", exchange=EXCHANGE) as bus, pytest.raises(Refused) as caught:
-        bus.request("activity.publication_requested", {"title": {"zh": "x"}})
+        bus.request("activity.submit", {"title": {"zh": "x"}})
     assert caught.value.problem["errors"] == {"starts_at": ["Missing."]}
+
+
+def test_a_refused_answer_is_raised(vhost_uri, responder):
+    responder(lambda env: ("application/json", {"status": "refused", "request_id": env.id, "title": "Invalid input",
+                                                "errors": {"lead_organizer": ["Unknown partner."]}}))
+    with BusPublisher(vhost_uri, source="/x", exchange=EXCHANGE) as bus, pytest.raises(Refused) as caught:
+        bus.request("activity.submit", {"title": {"zh": "x"}})
+    assert caught.value.problem["errors"] == {"lead_organizer": ["Unknown partner."]}
 
 
 
 def test_no_reply_in_time_raises_and_a_late_reply_to_another_request_is_not_taken(vhost_uri, responder):
     responder(lambda env: None)
     with BusPublisher(vhost_uri, source="/x", exchange=EXCHANGE) as bus, pytest.raises(ReplyTimeout):
-        bus.request("activity.publication_requested", {"title": {"zh": "x"}}, timeout=1.0)
+        bus.request("activity.submit", {"title": {"zh": "x"}}, timeout=1.0)
 
 
 def test_unroutable_and_missing_exchanges_are_errors_not_silent_drops(vhost_uri, responder):
@@ -110,7 +118,7 @@ def test_unroutable_and_missing_exchanges_are_errors_not_silent_drops(vhost_uri,
         with pytest.raises(Unroutable):
             bus.send("partner.registered", {"partner_id": "prt_1"})  # bound keys are activity.#
     with BusPublisher(vhost_uri, source="/x", exchange="no.such.exchange") as bus, pytest.raises(IngressMissing):
-        bus.send("activity.publication_requested", {})
+        bus.send("activity.submit", {})
 
 
 def test_an_unreachable_broker_is_reported_after_the_retries():
@@ -142,12 +150,12 @@ def test_a_connection_closed_by_the_broker_is_reopened_and_the_message_published
     ingress = responder(accept)
     before = eventually(connections, timeout=10)
     with BusPublisher(vhost_uri, source="/campus/youth-league", exchange=EXCHANGE, backoff_base=0.05) as bus:
-        assert bus.request("activity.publication_requested", {"title": {"zh": "一"}})["accepted"]
+        assert bus.request("activity.submit", {"title": {"zh": "一"}})["accepted"]
         ours = eventually(lambda: connections() - before, timeout=10)
         for name in ours:
             _management("DELETE", f"connections/{quote(name, safe='')}")
         eventually(lambda: bus.poll(0.2) or not bus.connected, timeout=20)
-        answer = bus.request("activity.publication_requested", {"title": {"zh": "二"}}, timeout=10)
+        answer = bus.request("activity.submit", {"title": {"zh": "二"}}, timeout=10)
         assert answer["echo"] == {"zh": "二"}
         assert bus.connected and bus.connections_opened == 2
     assert [Envelope.from_body(body).data["title"]["zh"] for _, body in ingress.received][-1] == "二"

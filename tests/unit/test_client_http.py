@@ -192,6 +192,25 @@ def test_pagination_follows_a_next_link_when_the_page_gives_one(client, server):
     assert [s.query for s in server.seen] == [{"limit": ["1"]}, {"page": ["2"]}]
 
 
+def test_publishing_a_draft_takes_the_review_steps_where_the_api_asks_for_them(client, server):
+    state = {"status": "draft"}
+
+    def route(method, path, query, seen):
+        step = path.rsplit("/", 1)[-1]
+        if method == "GET":
+            return Answer(200, {"id": "act_1", **state})
+        if step == "publish" and state["status"] != "approved":
+            return Answer(409, {"title": "Conflict", "status": 409}, None, PROBLEM)
+        state["status"] = {"submit": "submitted", "approve": "approved", "publish": "published"}[step]
+        return Answer(200, {"id": "act_1", **state})
+
+    server.route = route
+    assert client.publish_reviewed("act_1").status == "published"
+    assert [(s.method, s.path.rsplit("/", 1)[-1], s.body) for s in server.seen] == [
+        ("POST", "publish", None), ("GET", "act_1", None), ("POST", "submit", None),
+        ("POST", "approve", {"comments": ""}), ("POST", "publish", None)]
+
+
 def test_typed_results_keep_unknown_fields(client, server):
     server.script(Answer(200, {"id": "prt_1", "name": {"zh": "甲"}, "status": "active", "new_field": 1}))
     partner = client.partner("prt_1")
