@@ -72,6 +72,19 @@ def render_record(document: dict) -> str:
     return "\n".join(f"{pad(k, size)}  {cell(document[k])}" for k in keys)
 
 
+def csv_columns(rows: Sequence[dict], columns: Sequence[str]) -> list[str]:
+    """Columns holding texts in both languages become one column per language (``name.zh``, ``name.en``)."""
+    out = []
+    for column in columns:
+        values = [pluck(row, column) for row in rows]
+        if values and all(isinstance(v, dict) and set(v) <= {"zh", "en"} for v in values if v is not None) \
+                and any(isinstance(v, dict) for v in values):
+            out += [f"{column}.zh", f"{column}.en"]
+        else:
+            out.append(column)
+    return out
+
+
 class Output:
     """How one invocation prints: ``table`` (default), ``json`` or ``csv``."""
 
@@ -88,6 +101,7 @@ class Output:
         if self.fmt == "json":
             self._write(json.dumps(rows, ensure_ascii=False, indent=2))
         elif self.fmt == "csv":
+            columns = csv_columns(rows, columns)
             writer = csv.writer(self.stream, lineterminator="\n")
             writer.writerow(columns)
             for row in rows:
@@ -107,7 +121,8 @@ class Output:
         elif self.fmt == "csv":
             self.rows([document], columns or list(document), reveal=reveal)
         else:
-            chosen = {c: pluck(document, c) for c in columns} if columns else document
+            chosen = {c: pluck(document, c) for c in columns if pluck(document, c) is not None} if columns \
+                else document
             self._write(render_record(chosen))
 
     def note(self, text: str) -> None:

@@ -10,7 +10,7 @@ from synergy_cli.app import App, body_from, examples, output_options, progress, 
 from synergy_client import ApiError
 
 LIST_COLUMNS = ["id", "name", "level", "kind", "status"]
-SHOW_COLUMNS = ["id", "name", "level", "kind", "status", "themes", "description", "created_at", "collaborations"]
+SHOW_COLUMNS = ["id", "name", "level", "kind", "status", "themes", "description", "registered_at", "collaborations"]
 # The CSV of import and export: export writes what import reads (plus id and status, which import ignores).
 CSV_FIELDS = ["name_zh", "name_en", "level", "kind", "themes", "description"]
 EXPORT_FIELDS = ["id", "status", *CSV_FIELDS]

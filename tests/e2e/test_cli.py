@@ -49,7 +49,7 @@ def test_the_command_registers_drafts_publishes_and_shows_every_reaction(synergy
     table = synergy("partners", "list")
     assert table.code == 0 and "历史学院 / School of History" in table.out and table.out.startswith("ID")
     rows = list(csv.DictReader(io.StringIO(synergy("--csv", "partners", "list", "--kind", "faculty").out)))
-    assert [(r["id"], r["kind"]) for r in rows] == [(faculty["id"], "faculty")]
+    assert [(r["id"], r["kind"], r["name.zh"]) for r in rows] == [(faculty["id"], "faculty", "历史学院")]
     assert [p["id"] for p in synergy.json("partners", "list", "--search", "团委")] == [league["id"]]
     assert len(synergy.json("partners", "list", "--limit", "1")) == 1
 

@@ -30,3 +30,10 @@ def test_csv_and_json_outputs():
     stream = io.StringIO()
     Output("json", stream).record({"id": "prt_1", "api_key": "syn_x"})
     assert json.loads(stream.getvalue()) == {"id": "prt_1", "api_key": "[redacted]"}
+
+
+def test_texts_in_two_languages_take_a_csv_column_each():
+    stream = io.StringIO()
+    Output("csv", stream).rows([{"id": "prt_1", "name": {"zh": "历史学院", "en": "History"}},
+                                {"id": "prt_2", "name": {"zh": "校团委"}}], ["id", "name"])
+    assert stream.getvalue() == "id,name.zh,name.en\nprt_1,历史学院,History\nprt_2,校团委,\n"
