@@ -5,6 +5,7 @@ import click
 
 from synergy_cli import demo
 from synergy_cli.app import App, examples, output_options, progress, with_app
+from synergy_client.transport import without_password
 
 
 @click.command()
@@ -57,20 +58,11 @@ def config() -> None:
 def config_show(app: App) -> None:
     """Where the API is, whether a key is set (never the key), and where each setting came from."""
     s = app.settings
-    rows = [{"setting": "api_url", "value": s.api_url, "from": s.sources["api_url"]},
+    rows = [{"setting": "api_url", "value": without_password(s.api_url), "from": s.sources["api_url"]},
             {"setting": "api_key", "value": "set" if s.api_key else "not set", "from": s.sources["api_key"]},
-            {"setting": "amqp_uri", "value": _without_password(s.amqp_uri), "from": s.sources["amqp_uri"]},
+            {"setting": "amqp_uri", "value": without_password(s.amqp_uri), "from": s.sources["amqp_uri"]},
             {"setting": "timeout", "value": s.timeout, "from": s.sources["timeout"]}]
     app.out.rows(rows, ["setting", "value", "from"])
-
-
-def _without_password(uri: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-    parts = urlsplit(uri)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return uri
 
 
 @click.group("demo")

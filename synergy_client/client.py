@@ -39,7 +39,7 @@ class SynergyClient:
                                    **transport_options)
 
     def __repr__(self) -> str:
-        return f"SynergyClient({self.transport.base_url!r})"
+        return f"SynergyClient({self.transport.shown_url!r})"
 
     def __enter__(self) -> SynergyClient:
         return self

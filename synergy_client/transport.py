@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -83,6 +84,14 @@ def _problem_of(response: requests.Response) -> dict[str, Any]:
             "detail": response.text[:500] if response.text else ""}
 
 
+def without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc)
     for needle, reason in (("Connection refused", "connection refused"), ("timed out", "timed out"),
@@ -117,7 +126,12 @@ class Transport:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
 
     def __repr__(self) -> str:  # never the key
-        return f"Transport({self.base_url!r})"
+        return f"Transport({self.shown_url!r})"
+
+    @property
+    def shown_url(self) -> str:
+        """The base URL as it may be printed: without a password in it."""
+        return without_password(self.base_url)
 
     def close(self) -> None:
         self.session.close()
@@ -142,12 +156,12 @@ class Transport:
             except requests.ConnectionError as exc:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or "Connection refused" in str(exc)
                 if last or not (retryable or never_sent):
-                    raise ConnectionFailed(f"cannot reach {self.base_url} ({_reason(exc)})") from None
+                    raise ConnectionFailed(f"cannot reach {self.shown_url} ({_reason(exc)})") from None
                 self.sleep(policy.backoff(attempt, self.rng))
                 continue
-            except requests.Timeout as exc:
+            except requests.Timeout:
                 if last or not retryable:
-                    raise ConnectionFailed(f"no answer from {self.base_url} within {self.timeout}s: {exc}") from None
+                    raise ConnectionFailed(f"no answer from {self.shown_url} within {self.timeout:g}s") from None
                 self.sleep(policy.backoff(attempt, self.rng))
                 continue
             status = response.status_code

@@ -225,8 +225,14 @@ def test_an_unreachable_cluster_raises_connection_failed_after_retries(sleeps):
     assert len(sleeps) == 2
 
 
-def test_the_key_is_never_in_a_repr(client):
+def test_the_key_is_never_in_a_repr_nor_a_password_in_a_message(client, sleeps):
     assert "syn_secret_key" not in repr(client) and "syn_secret_key" not in repr(client.transport)
+    with_password = SynergyClient(f"http://office:hunter2@127.0.0.1:{free_port()}", "k", sleep=sleeps.append,
+                                  retry=RetryPolicy(attempts=1))
+    assert "hunter2" not in repr(with_password)
+    with pytest.raises(ConnectionFailed) as caught:
+        with_password.health()
+    assert "hunter2" not in str(caught.value) and "office:***@127.0.0.1" in str(caught.value)
 
 
 def test_the_client_package_imports_neither_nameko_nor_eventlet():
