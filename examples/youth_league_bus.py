@@ -48,7 +48,7 @@ def submit(args: argparse.Namespace) -> int:
     starts = (datetime.now(SHANGHAI) + timedelta(days=args.days_ahead)).replace(hour=9, minute=0, second=0,
                                                                                microsecond=0)
     try:
-        with BusPublisher(args.amqp_uri, source=SOURCE, exchange=args.exchange) as bus:
+        with BusPublisher(args.amqp_uri, source=SOURCE, exchange=args.exchange, reply_queue=args.reply_queue) as bus:
             answer = bus.request(INGRESS_TYPE, volunteer_day(args.lead, args.co, starts), timeout=args.timeout)
     except Refused as exc:
         print(json.dumps(exc.problem, ensure_ascii=False), file=sys.stderr)
@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     pub.add_argument("--co", action="append", default=[], metavar="PARTNER_ID")
     pub.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
     pub.add_argument("--exchange", default=INGRESS_EXCHANGE)
+    pub.add_argument("--reply-queue", help="the reply queue the operators made for this system's broker user "
+                                           "(synergy.replies.<user>); default: an exclusive queue of its own")
     pub.add_argument("--timeout", type=float, default=30.0)
     pub.add_argument("--days-ahead", type=int, default=10)
     rec = sub.add_parser("hours", help="receive participation.recorded webhooks into an hours ledger")

@@ -7,7 +7,8 @@
 Each message is a CloudEvents 1.0 envelope in structured mode, exactly as the services publish them
 (``services.common.envelope``, docs/envelope.md), published persistently with a publisher confirm and
 ``mandatory`` (an exchange that routes it nowhere is an error, not a silent drop), with ``reply_to`` naming an
-exclusive queue of this publisher and ``correlation_id`` equal to the envelope's ``correlationid``. A reply is
+exclusive queue of this publisher (or the reply queue the operators made for this system's broker user, which
+may then lack the right to declare queues) and ``correlation_id`` equal to the envelope's ``correlationid``. A reply is
 any message on that queue with the same correlation id. A lost connection is reopened with exponential
 backoff and jitter and the same envelope (same id: the ingress deduplicates by it) is published again.
 """
@@ -90,11 +91,14 @@ def envelope_for(event_type: str, data: dict[str, Any], *, source: str, subject:
 
 class BusPublisher:
     def __init__(self, amqp_uri: str, *, source: str, exchange: str = INGRESS_EXCHANGE,
-                 reconnect_attempts: int = 5, backoff_base: float = 0.5, backoff_cap: float = 10.0,
-                 rng: random.Random | None = None):
+                 reply_queue: str | None = None, reconnect_attempts: int = 5, backoff_base: float = 0.5,
+                 backoff_cap: float = 10.0, rng: random.Random | None = None):
+        """``reply_queue``: a queue made for this system by the operators (``synergy.replies.<user>``), for a
+        broker user that may not declare queues; without it an exclusive queue is declared per connection."""
         self.amqp_uri = amqp_uri
         self.source = source
         self.exchange = exchange
+        self.named_reply_queue = reply_queue
         self.reconnect_attempts = reconnect_attempts
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.rng = rng or random.Random()
@@ -122,6 +126,9 @@ class BusPublisher:
             try:
                 self._open()
                 return
+            except AMQPChannelError as exc:
+                self.close()
+                raise BusError(f"the broker refused the reply queue: {exc}") from None
             except AMQPConnectionError as exc:
                 if attempt == self.reconnect_attempts - 1:
                     raise BusError(f"cannot reach the broker: {type(exc).__name__}") from None
@@ -135,8 +142,10 @@ class BusPublisher:
         self._connection = pika.BlockingConnection(pika.URLParameters(self.amqp_uri))
         self._channel = self._connection.channel()
         self._channel.confirm_delivery()
-        declared = self._channel.queue_declare("", exclusive=True, auto_delete=True)
-        self._reply_queue = declared.method.queue
+        if self.named_reply_queue:
+            self._reply_queue = self.named_reply_queue
+        else:
+            self._reply_queue = self._channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
         self._channel.basic_consume(self._reply_queue, self._on_reply, auto_ack=True)
 
     def _on_reply(self, channel, method, properties: pika.BasicProperties, body: bytes) -> None:

@@ -6,6 +6,7 @@ import base64
 import json
 import threading
 import urllib.request
+import uuid
 from urllib.parse import quote, unquote, urlsplit
 
 import pika
@@ -128,11 +129,12 @@ def test_an_unreachable_broker_is_reported_after_the_retries():
         bus.connect()
 
 
-def _management(method: str, path: str):
+def _management(method: str, path: str, body: dict | None = None):
     parts = urlsplit(broker.BASE_URI)
     token = base64.b64encode(f"{parts.username or 'guest'}:{parts.password or 'guest'}".encode()).decode()
     request = urllib.request.Request(f"{broker.MANAGEMENT}/api/{path}", method=method,
-                                     headers={"Authorization": f"Basic {token}"})
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Basic {token}", "content-type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"null")
 
@@ -159,3 +161,28 @@ def test_a_connection_closed_by_the_broker_is_reopened_and_the_message_published
         assert answer["echo"] == {"zh": "二"}
         assert bus.connected and bus.connections_opened == 2
     assert [Envelope.from_body(body).data["title"]["zh"] for _, body in ingress.received][-1] == "二"
+
+
+def test_a_campus_user_that_may_not_declare_queues_uses_the_reply_queue_made_for_it(vhost_uri, responder):
+    try:
+        _management("GET", "overview")
+    except OSError:
+        pytest.skip("needs the RabbitMQ management API to make a restricted user")
+    vhost = unquote(urlsplit(vhost_uri).path.lstrip("/"))
+    user, password, replies = f"campus-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex, "synergy.replies.campus-test"
+    responder(accept)
+    admin = pika.BlockingConnection(pika.URLParameters(vhost_uri))
+    admin.channel().queue_declare(replies, durable=True)
+    admin.close()
+    _management("PUT", f"users/{user}", {"password": password, "tags": ""})
+    _management("PUT", f"permissions/{quote(vhost, safe='')}/{user}",
+                {"configure": "^$", "write": f"^{EXCHANGE}$", "read": f"^{replies}$"})
+    try:
+        campus_uri = f"amqp://{user}:{password}@{urlsplit(vhost_uri).hostname}:{urlsplit(vhost_uri).port or 5672}" \
+                     f"/{quote(vhost, safe='')}"
+        with pytest.raises(BusError):  # an exclusive queue of its own is refused to this user
+            BusPublisher(campus_uri, source="/campus/x", exchange=EXCHANGE, reconnect_attempts=1).connect()
+        with BusPublisher(campus_uri, source="/campus/x", exchange=EXCHANGE, reply_queue=replies) as bus:
+            assert bus.request("activity.submit", {"title": {"zh": "受限"}})["echo"] == {"zh": "受限"}
+    finally:
+        _management("DELETE", f"users/{user}")
