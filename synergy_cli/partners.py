@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import sys
 
 import click
@@ -14,6 +16,7 @@ SHOW_COLUMNS = ["id", "name", "level", "kind", "status", "themes", "description"
 # The CSV of import and export: export writes what import reads (plus id and status, which import ignores).
 CSV_FIELDS = ["name_zh", "name_en", "level", "kind", "themes", "description"]
 EXPORT_FIELDS = ["id", "status", *CSV_FIELDS]
+PAGE_SIZE = 200  # the most the API gives in one page
 
 
 @click.group()
@@ -52,7 +55,8 @@ def register_partner(app: App, file, name_zh, name_en, level, kind, themes, desc
 @with_app
 def list_partners(app: App, level, kind, status, search, limit) -> None:
     """List partners, following the pages. GET /v1/partners."""
-    found = app.client.partners(level=level, kind=kind, status=status, limit=None if search else limit)
+    found = app.client.partners(level=level, kind=kind, status=status, limit=None if search else limit,
+                                page_size=PAGE_SIZE)
     if search:
         needle = search.casefold()
         found = (p for p in found if any(needle in str(v).casefold() for v in p.name.values()))
@@ -92,7 +96,8 @@ def export_partners(app: App, path: str, level, kind, status) -> None:
     try:
         writer = csv.DictWriter(stream, EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        with progress(app.client.partners(level=level, kind=kind, status=status), "exporting") as bar:
+        listing = app.client.partners(level=level, kind=kind, status=status, page_size=PAGE_SIZE)
+        with progress(listing, "exporting") as bar:
             for partner in bar:
                 writer.writerow({"id": partner.id, "status": partner.status, "name_zh": partner.name.get("zh", ""),
                                  "name_en": partner.name.get("en", ""), "level": partner.level,
@@ -117,6 +122,13 @@ def row_body(row: dict[str, str]) -> dict:
     return body
 
 
+def import_key(body: dict) -> str:
+    """The same row imported again (a re-run after a partial failure) gets the first answer, not a duplicate,
+    for as long as the API remembers idempotency keys."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"partners-import-{digest[:40]}"
+
+
 @partners.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--report", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
@@ -129,7 +141,9 @@ def import_partners(app: App, path: str, report: str | None) -> int:
     """Register every row of a CSV file; report each row (registered, or refused and why). POST /v1/partners.
 
     Columns: name_zh, name_en, level, kind, themes (separated by ;), description. Other columns (id, status
-    as written by `partners export`) are ignored. Exits 1 when any row was refused.
+    as written by `partners export`) are ignored. Each row is sent with an Idempotency-Key made from its
+    content, so importing a file again after a partial failure does not register its rows twice (for as long
+    as the API remembers the keys). Exits 1 when any row was refused.
     """
     stream = sys.stdin if path == "-" else open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
     try:
@@ -145,7 +159,8 @@ def import_partners(app: App, path: str, report: str | None) -> int:
     with progress(list(enumerate(rows, start=2)), "importing") as bar:
         for line, row in bar:
             try:
-                made = app.client.register_partner(row_body(row))
+                body = row_body(row)
+                made = app.client.register_partner(body, idempotency_key=import_key(body))
                 results.append({"line": line, "result": "registered", "id": made.id, "problem": ""})
             except ApiError as exc:
                 details = "; ".join(f"{f}: {' '.join(m) if isinstance(m, list) else m}"

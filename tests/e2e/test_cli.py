@@ -169,7 +169,8 @@ def test_csv_import_reports_each_row_and_export_reads_back(synergy, cluster, tmp
     assert {r["id"] for r in back} == {r["id"] for r in rows if r["id"]}
 
     good_only = tmp_path / "good.csv"
-    good_only.write_text(exported.read_text(encoding="utf-8").replace("历史学院", "哲学学院"), encoding="utf-8")
+    renamed = exported.read_text(encoding="utf-8").replace("历史学院", "哲学学院").replace("上海市档案馆", "上海档案部")
+    good_only.write_text(renamed, encoding="utf-8")
     assert synergy("partners", "import", str(good_only)).code == 0
     assert cluster.db("partners")["partners"].count_documents({}) == 4
 
