@@ -4,7 +4,9 @@ What is retried (and only that):
 - 429 Too Many Requests on any request: the API refused it before acting; ``Retry-After`` is honoured;
 - 502/503/504 and 500, and connection failures, on idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) and
   on any request carrying an ``Idempotency-Key`` (the API answers a repeat with the first result);
-- a failure to connect at all, on any request (nothing was sent).
+- a failure to connect at all, on any request (nothing was sent);
+- 409 with ``Retry-After`` on a request carrying an ``Idempotency-Key``: the first request with that key is
+  still running; its answer is replayed once it is done.
 """
 from __future__ import annotations
 
@@ -167,7 +169,8 @@ class Transport:
             status = response.status_code
             if status < 400:
                 return Reply(status, response.headers, _decode(response))
-            again = status == 429 or (status in RETRY_STATUSES and retryable)
+            in_progress = status == 409 and "Idempotency-Key" in headers and "Retry-After" in response.headers
+            again = status == 429 or in_progress or (status in RETRY_STATUSES and retryable)
             if again and not last:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 wait = policy.backoff(attempt, self.rng) if wait is None else wait

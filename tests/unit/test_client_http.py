@@ -11,6 +11,7 @@ import pytest
 
 from deploy.launcher import ROOT, free_port
 from synergy_client import (
+    Conflict,
     ConnectionFailed,
     NotFound,
     PreconditionFailed,
@@ -110,6 +111,18 @@ def test_creates_carry_an_idempotency_key_kept_across_retries_and_new_per_call(c
     assert keys[0].startswith("idem_")
     assert server.seen[0].body == {"name": {"zh": "甲"}, "level": "campus", "kind": "faculty"}
     assert server.seen[0].headers["Authorization"] == "Bearer syn_secret_key"
+
+
+def test_a_create_whose_first_attempt_is_still_running_waits_and_gets_the_replayed_answer(client, server, sleeps):
+    server.script(Answer(504, None),
+                  Answer(409, {"title": "Request in progress", "status": 409}, {"Retry-After": "1"}, PROBLEM),
+                  Answer(201, {"id": "prt_1"}, {"Idempotent-Replayed": "true"}))
+    assert client.register_partner({"name": {"zh": "甲"}}).id == "prt_1"
+    assert len({seen.headers["Idempotency-Key"] for seen in server.seen}) == 1
+    assert sleeps[1] == 1.0
+    server.script(Answer(409, {"title": "Conflict", "status": 409}, None, PROBLEM))
+    with pytest.raises(Conflict):  # a plain conflict is an answer, not a reason to retry
+        client.publish_activity("act_1")
 
 
 def test_an_idempotency_key_can_be_given(client, server):
