@@ -33,7 +33,10 @@ def create_endpoint(app: App, file, owner_partner_id, url, event_types, descript
                      description=description)
     created = app.client.create_endpoint(body)
     app.out.record(created.raw, [*ENDPOINT_COLUMNS, "secret"], reveal=frozenset({"secret"}))
-    app.out.note("The secret is shown this once; Synergy will not show it again.")
+    if created.secret:
+        app.out.note("The secret is shown this once; Synergy will not show it again.")
+    else:
+        app.out.note("No secret in this answer (a replay of an earlier creation shows none): rotate it if lost.")
 
 
 @endpoints.command("show")
