@@ -75,3 +75,28 @@ class EventsService(ServiceBase):
     @event_handler("partner.registered")
     def learn_partner(self, envelope) -> None:
         self.store.remember_partner(envelope.data)
+
+    # the read model follows every change of a partner's status (partners' qualification review)
+    @event_handler("partner.review_started")
+    def learn_review_started(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.approved")
+    def learn_approved(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.rejected")
+    def learn_rejected(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.suspended")
+    def learn_suspended(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.reinstated")
+    def learn_reinstated(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.retired")
+    def learn_retired(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
