@@ -32,8 +32,8 @@ def test_announce_refuses_unknown_types_and_bad_data():
     assert event.source == "/synergy/evaluation" and event.subject == "s"
 
 
-# Facts named by an adjective, agreed between the services: "the renewal is due".
-NOT_PAST_TENSE = {"partner.renewal_due"}
+# Facts named by their state, as the issues and the services agreed: "the renewal is due", "it is expiring".
+NOT_PAST_TENSE = {"partner.renewal_due", "agreement.expiring"}
 
 
 def test_every_type_names_its_producer_and_is_named_in_the_past_tense():
