@@ -37,7 +37,7 @@ class EventsService(ServiceBase):
                 raise RuleBroken(f"Partner {partner_id} could not be checked: {exc.exc_type}",
                                  {"field": field}) from None
             known = {"partner_id": found["id"], "name": found["name"], "level": found["level"],
-                     "kind": found["kind"], "status": found["status"]}
+                     "kind": found["kind"], "status": found["status"], "status_seq": found.get("status_seq", 0)}
             self.store.remember_partner(known)
         return Organizer(partner_id=partner_id, role=role, name=known["name"], level=known["level"])
 
