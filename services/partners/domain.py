@@ -109,9 +109,14 @@ class Partner:
     def resource_kinds(self) -> list[str]:
         return sorted({item["kind"] for item in self.resources})
 
+    @property
+    def status_seq(self) -> int:
+        """Grows with every status change: lets readers of our events keep the latest status they saw."""
+        return len(self.status_history)
+
     def registered_event(self) -> dict:
         return {"partner_id": self.id, "name": self.name, "level": self.level, "kind": self.kind,
-                "status": self.status}
+                "status": self.status, "status_seq": self.status_seq}
 
     def update_profile(self, changes: dict, now: datetime) -> dict | None:
         """Apply the given profile fields; returns the data of ``partner.updated``, or None if nothing changed."""

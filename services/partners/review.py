@@ -84,7 +84,7 @@ def suggested_past_performance(summary: dict | None, scale: int) -> int | None:
 def status_event(partner: Partner, previous: str, reason: str, by: str, at: datetime) -> dict:
     return {"partner_id": partner.id, "status": partner.status, "previous_status": previous, "reason": reason,
             "decided_by": by, "decided_at": isoformat(at), "name": partner.name, "level": partner.level,
-            "kind": partner.kind}
+            "kind": partner.kind, "status_seq": partner.status_seq}
 
 
 def _move(partner: Partner, new_status: str, *, step: str, reason: str, by: str, at: datetime) -> dict:

@@ -91,6 +91,7 @@ class PartnersService(ServiceBase):
     @rpc
     def get_partner(self, partner_id: str, include_private: bool = False) -> dict:
         partner = self._view(self._existing(partner_id), bool(include_private))
+        partner["status_seq"] = len(partner.get("status_history", []))
         records = self.store.collaborations_of(partner["id"])
         partner["collaborations"] = records
         partner["history"] = history.summarize(records)

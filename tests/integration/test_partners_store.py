@@ -91,3 +91,15 @@ def test_collaboration_records_apply_each_event_once(store):
     (record,) = store.collaborations_of("prt_0")
     assert record["role"] == "lead" and record["evaluation"] == {"response_count": 3}
     assert store.collaborations.count_documents({"activity_id": "act_1"}) == 1
+
+
+def test_the_read_model_of_events_keeps_the_latest_status_whatever_the_order(store):
+    from services.events.store import EventsStore
+    directory = EventsStore(store.db)
+    base = {"partner_id": "prt_0", "name": {"zh": "馆"}, "level": "outside", "kind": "museum"}
+    directory.remember_partner(dict(base, status="under_review", status_seq=2))
+    directory.remember_partner(dict(base, status="applied", status_seq=1))  # the older event comes late
+    assert directory.partner("prt_0")["status"] == "under_review"
+    directory.remember_partner(dict(base, status="approved", status_seq=3))
+    directory.remember_partner(dict(base, status="approved", status_seq=3))
+    assert directory.partner("prt_0") == dict(base, status="approved", status_seq=3)

@@ -12,6 +12,9 @@ class PartnerRegisteredData(Schema):
     level = fields.String(required=True, metadata={"description": "library | campus | outside"})
     kind = fields.String(required=True)
     status = fields.String(required=True)
+    status_seq = fields.Integer(metadata={"description": "grows with every status change of the partner: a consumer "
+                                                      "keeps the highest it has seen (events may arrive out of "
+                                                      "order)"})
 
 
 class PartnerStatusChangedData(Schema):
@@ -28,6 +31,9 @@ class PartnerStatusChangedData(Schema):
     name = fields.Nested(LocalizedText, required=True)
     level = fields.String(required=True)
     kind = fields.String(required=True)
+    status_seq = fields.Integer(metadata={"description": "grows with every status change of the partner: a consumer "
+                                                      "keeps the highest it has seen (events may arrive out of "
+                                                      "order)"})
 
 
 class PartnerApprovedData(PartnerStatusChangedData):
