@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import mongomock
 import pytest
@@ -103,3 +103,39 @@ def test_the_read_model_of_events_keeps_the_latest_status_whatever_the_order(sto
     directory.remember_partner(dict(base, status="approved", status_seq=3))
     directory.remember_partner(dict(base, status="approved", status_seq=3))
     assert directory.partner("prt_0") == dict(base, status="approved", status_seq=3)
+
+
+def test_two_instances_running_the_job_at_the_same_moment_give_each_notice_once(store):
+    import threading
+
+    from nameko.testing.services import worker_factory
+
+    from services.partners.service import PartnersService, today_in
+
+    today = today_in("Asia/Shanghai")
+    signatures = [{"party": "partner", "name": "a", "signed_on": today},
+                  {"party": "counterpart", "name": "b", "signed_on": today}]
+    for n in range(8):
+        store.add_agreement(Agreement.sign(f"agr_{n}", partner_id="prt_0", counterpart="library", scope="s",
+                                           starts_on=today - timedelta(days=100), ends_on=today + timedelta(days=7),
+                                           commitments=[], signed_by=signatures, today=today, now=NOW,
+                                           recorded_by="o"), [])
+    instances = [worker_factory(PartnersService, store=PartnerStore(store.db)) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    failures = []
+
+    def tick(instance):
+        try:
+            for _ in range(3):
+                barrier.wait(10)
+                instance.check_due()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+    threads = [threading.Thread(target=tick, args=(instance,)) for instance in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    for doc in store.agreements.find():
+        assert [(e["type"], e["data"]["days_left"]) for e in doc["outbox"]] == [("agreement.expiring", 7)]

@@ -349,3 +349,14 @@ def test_bad_agreements_are_refused_and_leave_nothing(service, store):
         service.link_activity("agr_missing", {"activity_id": "act_01aaaaaaaaaaaaaaaaaaaaaaaa"})
     assert snapshot(store) == before
     assert service.sign_agreement(dict(good, counterpart=faculty["id"]))["counterpart"] == faculty["id"]
+
+
+def test_an_approved_partner_is_asked_to_renew_once(service, store):
+    museum = service.register_partner(MUSEUM)
+    approve(service, museum["id"])
+    assert service.check_due()["announced"]["partner.renewal_due"] == 0
+    today = today_in("Asia/Shanghai").isoformat()
+    store.change(museum["id"], lambda partner: setattr(partner, "renewal_due_on", today) or [])
+    assert service.check_due()["announced"]["partner.renewal_due"] == 1
+    assert service.check_due()["announced"]["partner.renewal_due"] == 0
+    assert outbox_types(store, doc_id=museum["id"])[-1] == "partner.renewal_due"
