@@ -74,6 +74,7 @@ class PartnerStore:
         self.agreements = db["agreements"]
 
     def ensure_indexes(self) -> None:
+        self.backfill()
         self.partners.create_index([("outbox_pending", ASCENDING)])
         self.partners.create_index([("level", ASCENDING), ("kind", ASCENDING)])
         self.partners.create_index([("status", ASCENDING)])
@@ -86,6 +87,22 @@ class PartnerStore:
         self.agreements.create_index([("outbox_pending", ASCENDING)])
         self.agreements.create_index([("partner_id", ASCENDING)])
         self.agreements.create_index([("next_notice_on", ASCENDING)])
+
+    def backfill(self) -> int:
+        """Give partners registered before the query fields existed their ``name_key``, ``search_text`` and
+        ``resource_kinds``; a name registered twice back then keeps both, the later one's key marked with its id.
+        Runs at every start; a no-op once done. Returns how many partners it completed."""
+        done = 0
+        for doc in list(self.partners.find({"name_key": None}).sort("_id", ASCENDING)):
+            key = name_key(doc["name"])
+            if self.name_taken(key):
+                key = f"{key}#{doc['_id']}"
+
+            def complete(current: dict, key=key) -> None:
+                current.update(_partner_doc(_partner_of(current)), name_key=key)
+            documents.update(self.partners, doc["_id"], complete)
+            done += 1
+        return done
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))

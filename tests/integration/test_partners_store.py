@@ -139,3 +139,17 @@ def test_two_instances_running_the_job_at_the_same_moment_give_each_notice_once(
     assert failures == []
     for doc in store.agreements.find():
         assert [(e["type"], e["data"]["days_left"]) for e in doc["outbox"]] == [("agreement.expiring", 7)]
+
+
+def test_partners_from_before_the_query_fields_are_completed_at_start(store):
+    store.partners.drop_indexes()
+    for n, zh in enumerate(["文学院", "文学院", "历史学院"]):
+        store.partners.insert_one({"_id": f"prt_{n}", "name": {"zh": zh}, "level": "campus", "kind": "faculty",
+                                   "status": "active", "registered_at": NOW, "themes": [], "description": "",
+                                   "_rev": 1, "_applied": [], "outbox": [], "outbox_pending": False})
+    store.ensure_indexes()
+    assert [p["id"] for p in store.find(q="学院")] == ["prt_0", "prt_1", "prt_2"]
+    keys = [doc["name_key"] for doc in store.partners.find().sort("_id", 1)]
+    assert keys == ["文学院", "文学院#prt_1", "历史学院"]
+    assert store.backfill() == 0
+    assert store.load("prt_1").contacts == []
