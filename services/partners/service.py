@@ -272,8 +272,9 @@ class PartnersService(ServiceBase):
                              f"approved.", {"field": "partner_id"})
         if data["counterpart"] != LIBRARY:
             unit = self.store.get(data["counterpart"])
-            if unit is None or unit["level"] not in ("library", "campus") or unit["id"] == partner["id"]:
-                raise RuleBroken("The counterpart is the library or another campus or library unit.",
+            if unit is None or unit["level"] not in ("library", "campus") or unit["id"] == partner["id"] or \
+                    unit["status"] not in MAY_ORGANIZE:
+                raise RuleBroken("The counterpart is the library or another active campus or library unit.",
                                  {"field": "counterpart"})
         with domain_rules():
             agreement = Agreement.sign(ids.new_id("agr"), today=today_in(self._settings().display_timezone),

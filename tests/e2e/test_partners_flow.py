@@ -32,6 +32,10 @@ def problem(response, status: int) -> dict:
     return response.json()
 
 
+def patch(api, path: str, body: dict):
+    return api.session.patch(api.base_url + path, json=body, timeout=15)
+
+
 def directory_status(cluster, partner_id: str) -> str | None:
     known = cluster.db("events")["partner_directory"].find_one({"_id": partner_id})
     return known and known["status"]
@@ -93,10 +97,16 @@ def test_a_review_from_applied_to_approved_is_announced_and_learned_by_events(cl
     assert approved["data"]["previous_status"] == "under_review" and approved["data"]["expires_at"]
     tap.close()
 
+    # the profile changes, and a bad change is refused naming the field
+    assert ok(patch(api, f"/v1/partners/{pid}", {"themes": ["science", "history"]}))["themes"] == ["history",
+                                                                                                  "science"]
+    assert "contacts" in problem(patch(api, f"/v1/partners/{pid}", {"contacts": [{"email": "x"}]}), 422)["errors"]
+    assert problem(patch(api, "/v1/partners/prt_01aaaaaaaaaaaaaaaaaaaaaaaa", {"themes": []}), 404)
+
     # contacts: the admin sees phone and email; the search finds it in either language
     assert ok(api.get(f"/v1/partners/{pid}"))["contacts"][0]["phone"] == "+86 21 6862 2000"
     assert [p["id"] for p in ok(api.get("/v1/partners?q=science%20and"))["items"]] == [pid]
-    assert ok(api.get("/v1/partners?status=approved&resource=space&theme=art"))["items"][0]["id"] == pid
+    assert ok(api.get("/v1/partners?status=approved&resource=space&theme=history"))["items"][0]["id"] == pid
     assert "status" in problem(api.get("/v1/partners?status=sleeping"), 422)["errors"]
     found = ok(api.post("/v1/partners/recommendations", {"themes": ["science"], "resources": ["space"]}))
     assert found["items"][0]["partner_id"] == pid and found["items"][0]["reasons"]
