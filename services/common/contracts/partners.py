@@ -6,15 +6,18 @@ from marshmallow import Schema, fields
 from services.common.contracts import EventType, LocalizedText
 
 
+def status_seq_field() -> fields.Integer:
+    return fields.Integer(metadata={"description": "grows with every status change of the partner: a consumer keeps "
+                                                   "the highest it has seen (events may arrive out of order)"})
+
+
 class PartnerRegisteredData(Schema):
     partner_id = fields.String(required=True)
     name = fields.Nested(LocalizedText, required=True)
     level = fields.String(required=True, metadata={"description": "library | campus | outside"})
     kind = fields.String(required=True)
     status = fields.String(required=True)
-    status_seq = fields.Integer(metadata={"description": "grows with every status change of the partner: a consumer "
-                                                      "keeps the highest it has seen (events may arrive out of "
-                                                      "order)"})
+    status_seq = status_seq_field()
 
 
 class PartnerStatusChangedData(Schema):
@@ -31,9 +34,7 @@ class PartnerStatusChangedData(Schema):
     name = fields.Nested(LocalizedText, required=True)
     level = fields.String(required=True)
     kind = fields.String(required=True)
-    status_seq = fields.Integer(metadata={"description": "grows with every status change of the partner: a consumer "
-                                                      "keeps the highest it has seen (events may arrive out of "
-                                                      "order)"})
+    status_seq = status_seq_field()
 
 
 class PartnerApprovedData(PartnerStatusChangedData):
