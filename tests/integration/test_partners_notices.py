@@ -59,6 +59,12 @@ def test_each_notice_is_announced_once_by_two_instances_and_after_restarts(make_
     try:
         api = cluster.api
         pid = approved_museum(api)
+        bad = api.post("/v1/agreements", {"partner_id": pid, "scope": "x", "starts_on": "2026-01-01",
+                                          "ends_on": "2025-01-01", "signed_by": []})
+        assert bad.status_code == 422 and "signed_by" in bad.json()["errors"], bad.text
+        assert api.post(f"/v1/agreements/{'agr_missing'}/activities", {"activity_id": "x"}).status_code == 422
+        assert api.post("/v1/agreements/check?on=someday").status_code == 422
+        assert cluster.db("partners")["agreements"].count_documents({}) == 0
         agreements = {days: sign(api, pid, days) for days in (60, 45, 30, 7, 10)}
         # the 10-day agreement reaches its last day: its ends_on moves to today, as if time had passed
         ten = agreements[10]

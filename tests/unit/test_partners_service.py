@@ -316,6 +316,11 @@ def test_agreements_are_signed_with_approved_partners_and_give_notices_once(serv
     assert outbox_types(store, "agreements", signed["id"]) == ["agreement.signed", "agreement.expiring"]
     linked = service.link_activity(signed["id"], {"activity_id": "act_01aaaaaaaaaaaaaaaaaaaaaaaa"})
     assert linked["activity_ids"] == ["act_01aaaaaaaaaaaaaaaaaaaaaaaa"]
+    before = snapshot(store)
+    for payload in ({}, {"activity_id": "lecture"}, {"activity_id": "act_01aaaaaaaaaaaaaaaaaaaaaaaa", "x": 1}):
+        with pytest.raises(ValidationFailed):
+            service.link_activity(signed["id"], payload)
+    assert snapshot(store) == before
     with pytest.raises(RuleBroken):
         service.check_due((today + timedelta(days=1)).isoformat())
     with pytest.raises(ValidationFailed):
