@@ -133,7 +133,10 @@ class PartnerStore:
 
     def change(self, partner_id: str, change: Callable[[Partner], list[Envelope]]) -> dict:
         """Apply ``change(partner) -> [Envelope]`` and save it with its events in one write."""
-        return _shown(_change(self.partners, partner_id, change, _partner_of, _partner_doc))
+        try:
+            return _shown(_change(self.partners, partner_id, change, _partner_of, _partner_doc))
+        except DuplicateKeyError:
+            raise Conflict("Another partner has this name.", {"field": "name"}) from None
 
     def find(self, *, level: str | None = None, kind: str | None = None, status: str | None = None,
              resource: str | None = None, theme: str | None = None, q: str | None = None,
