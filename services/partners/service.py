@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from nameko.timer import timer
 
 from services.common import ids
 from services.common.catalogue import announce
-from services.common.clock import utcnow
+from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
 from services.common.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from services.common.handlers import event_handler
@@ -33,6 +33,7 @@ from services.partners.store import PartnerStore
 
 log = logging.getLogger(__name__)
 
+IMPORT_RESUME_AFTER = timedelta(minutes=2)  # an import still pending by then was cut short: the job finishes it
 STATUS_STEPS = {"suspend": (review.suspend, "partner.suspended"),
                 "reinstate": (review.reinstate, "partner.reinstated"),
                 "retire": (review.retire, "partner.retired")}
@@ -47,6 +48,11 @@ def domain_rules():
         raise RuleBroken(str(exc), {"field": exc.field or "_schema"}) from None
     except IllegalTransition as exc:
         raise Conflict(str(exc), {"status": exc.current, "step": exc.step}) from None
+
+
+def import_result(job: dict) -> dict:
+    return {"import_id": job["id"], "status": job["status"], "mode": job["mode"], "rows": job["rows_total"],
+            "imported": job["imported"], "errors": job["errors"]}
 
 
 def today_in(zone: str) -> date:
@@ -236,17 +242,40 @@ class PartnersService(ServiceBase):
         if errors and mode == "all_or_nothing":
             raise ValidationFailed(f"{len(errors)} of {len(rows)} rows are not valid; nothing was imported.",
                                    {"errors": errors, "rows": len(rows)})
-        imported = []
-        for line, data in valid:
-            partner = Partner.register(ids.new_id("prt"), now=utcnow(), registered_by=actor, **data)
+        # The whole plan is saved in one write first, each row with the id its partner will have: an import cut
+        # short by a crash is finished later (by the scheduled job) without duplicates.
+        now = utcnow()
+        job = {"_id": ids.new_id("imp"), "status": "pending", "mode": mode, "by": actor, "created_at": now,
+               "resume_after": isoformat(now + IMPORT_RESUME_AFTER), "rows_total": len(rows), "errors": errors,
+               "imported": [], "rows": [{"row": line, "partner_id": ids.new_id("prt"), "data": data}
+                                        for line, data in valid]}
+        self.store.add_import(job)
+        return self._finish_import(job["_id"])
+
+    def _finish_import(self, import_id: str) -> dict:
+        """Register every planned row not registered yet; idempotent, so it may run again after a crash."""
+        job = self.store.get_import(import_id)
+        if job["status"] == "done":
+            return import_result(job)
+        imported, errors = [], dict(job["errors"])
+        for item in job["rows"]:
+            partner = Partner.register(item["partner_id"], now=utcnow(), registered_by=job["by"], **item["data"])
             try:
                 self.store.add(partner, [announce("partner.registered", partner.registered_event(),
                                                   subject=partner.id)])
             except Conflict as exc:
-                errors[str(line)] = {"name_zh": [exc.message]}
-                continue
-            imported.append({"row": line, "id": partner.id})
-        return {"mode": mode, "rows": len(rows), "imported": imported, "errors": errors}
+                if self.store.get(partner.id) is None:  # the name was taken meanwhile by another registration
+                    errors[str(item["row"])] = {"name_zh": [exc.message]}
+                    continue
+            imported.append({"row": item["row"], "id": partner.id})
+        return import_result(self.store.finish_import(import_id, imported, errors))
+
+    @rpc
+    def get_import(self, import_id: str) -> dict:
+        job = self.store.get_import(str(import_id))
+        if job is None:
+            raise NotFound(f"No import {import_id}.", {"import_id": import_id})
+        return import_result(job)
 
     @rpc
     def export_partners(self, query: dict | None = None, include_private: bool = False) -> str:
@@ -340,6 +369,9 @@ class PartnersService(ServiceBase):
 
     @timer(interval=float(env("AGREEMENT_CHECK_SECONDS")), eager=True)
     def check_due_regularly(self) -> None:
+        for import_id in self.store.imports_to_resume(isoformat(utcnow())):
+            log.warning("finishing import %s, cut short earlier", import_id)
+            self._finish_import(import_id)
         result = self.check_due()
         if any(result["announced"].values()):
             log.info("notices given on %s: %s", result["on"], result["announced"])

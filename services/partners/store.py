@@ -72,6 +72,7 @@ class PartnerStore:
         self.partners = db["partners"]
         self.collaborations = db["collaborations"]
         self.agreements = db["agreements"]
+        self.imports = db["imports"]
 
     def ensure_indexes(self) -> None:
         self.backfill()
@@ -87,6 +88,7 @@ class PartnerStore:
         self.agreements.create_index([("outbox_pending", ASCENDING)])
         self.agreements.create_index([("partner_id", ASCENDING)])
         self.agreements.create_index([("next_notice_on", ASCENDING)])
+        self.imports.create_index([("status", ASCENDING), ("resume_after", ASCENDING)])
 
     def backfill(self) -> int:
         """Give partners registered before the query fields existed their ``name_key``, ``search_text`` and
@@ -200,3 +202,19 @@ class PartnerStore:
         """Agreements in force whose next notice day has come."""
         found = self.agreements.find({"status": "in_force", "next_notice_on": {"$lte": today}}, {"_id": 1})
         return [doc["_id"] for doc in found.limit(limit)]
+
+    # CSV imports: the plan of one import in one document
+    def add_import(self, job: dict) -> None:
+        documents.insert(self.imports, job)
+
+    def get_import(self, import_id: str) -> dict | None:
+        return documents.public(self.imports.find_one({"_id": import_id}))
+
+    def finish_import(self, import_id: str, imported: list[dict], errors: dict) -> dict:
+        def finish(job: dict) -> None:
+            job.update(status="done", imported=imported, errors=errors)
+        return documents.public(documents.update(self.imports, import_id, finish))
+
+    def imports_to_resume(self, now: str) -> list[str]:
+        found = self.imports.find({"status": "pending", "resume_after": {"$lte": now}}, {"_id": 1})
+        return [doc["_id"] for doc in found.limit(50)]

@@ -134,6 +134,7 @@ def test_csv_import_is_all_or_nothing_unless_partial_is_asked(cluster):
     partial = ok(api.post("/v1/partners/import?mode=partial", data=text.encode(), headers=headers), 201)
     assert [row["row"] for row in partial["imported"]] == [2, 4] and list(partial["errors"]) == ["3"]
     eventually(lambda: cluster.db("events")["partner_directory"].count_documents({}) == 2, timeout=15)
+    assert ok(api.get(f"/v1/partners/imports/{partial['import_id']}"))["imported"] == partial["imported"]
 
     exported = api.get("/v1/partners.csv")
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")

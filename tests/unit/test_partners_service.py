@@ -365,3 +365,29 @@ def test_an_approved_partner_is_asked_to_renew_once(service, store):
     assert service.check_due()["announced"]["partner.renewal_due"] == 1
     assert service.check_due()["announced"]["partner.renewal_due"] == 0
     assert outbox_types(store, doc_id=museum["id"])[-1] == "partner.renewal_due"
+
+
+def test_an_import_cut_short_is_finished_later_without_duplicates(service, store, monkeypatch):
+    text = HEADER + "".join(f"单位{n},,campus,faculty,,,,\n" for n in range(4))
+    real_add, calls = store.add, []
+
+    def crash_on_the_third(partner, events):
+        calls.append(partner.id)
+        if len(calls) == 3:
+            raise RuntimeError("process killed")
+        real_add(partner, events)
+    monkeypatch.setattr(store, "add", crash_on_the_third)
+    with pytest.raises(RuntimeError):
+        service.import_partners(text, actor="office")
+    monkeypatch.setattr(store, "add", real_add)
+    (job,) = store.imports.find()
+    assert job["status"] == "pending" and store.partners.count_documents({}) == 2
+    assert store.imports_to_resume("9999") == [job["_id"]]
+    finished = service._finish_import(job["_id"])
+    assert finished["status"] == "done" and [row["row"] for row in finished["imported"]] == [2, 3, 4, 5]
+    assert store.partners.count_documents({}) == 4
+    assert sorted(row["id"] for row in finished["imported"]) == sorted(calls[:3] + [finished["imported"][3]["id"]])
+    assert service.get_import(job["_id"])["imported"] == finished["imported"]
+    assert store.imports_to_resume("9999") == []
+    with pytest.raises(NotFound):
+        service.get_import("imp_missing")

@@ -62,6 +62,12 @@ class PartnerRoutes:
         result = self.partners.import_partners(read_csv(request), request.args.to_dict(), actor=actor(self.principal))
         return json_response(result, 201 if result["imported"] else 200)
 
+    @http("GET", "/v1/partners/imports/<string:import_id>")
+    @endpoint()
+    def get_import(self, request: Request, import_id: str) -> Response:
+        authorize(self.principal, "partner.import.read", import_id=import_id)
+        return json_response(self.partners.get_import(import_id))
+
     @http("POST", "/v1/partners/recommendations")
     @endpoint()
     def recommend_partners(self, request: Request) -> Response:
