@@ -33,6 +33,7 @@ from services.partners.store import PartnerStore
 
 log = logging.getLogger(__name__)
 
+RUBRIC_SETTING = "review_rubric"
 IMPORT_RESUME_AFTER = timedelta(minutes=2)  # an import still pending by then was cut short: the job finishes it
 STATUS_STEPS = {"suspend": (review.suspend, "partner.suspended"),
                 "reinstate": (review.reinstate, "partner.reinstated"),
@@ -134,11 +135,26 @@ class PartnersService(ServiceBase):
         data = load(schemas.ReviewStart(), payload or {})
         summary = history.summarize(self.store.collaborations_of(str(partner_id)))
 
+        rubric = data["rubric"] or self.store.setting(RUBRIC_SETTING)
+
         def apply(partner: Partner):
             event = review.start_review(partner, by=actor, at=utcnow(), reason=data["reason"],
-                                        rubric=data["rubric"], evidence=data["evidence"], history=summary)
+                                        rubric=rubric, evidence=data["evidence"], history=summary)
             return [announce("partner.review_started", event, subject=partner.id)]
         return self._view(self._change(partner_id, apply), True)
+
+    @rpc
+    def get_rubric(self) -> dict:
+        """The rubric a review uses unless it is started with its own."""
+        return self.store.setting(RUBRIC_SETTING) or review.default_rubric()
+
+    @rpc
+    def set_rubric(self, payload: dict, actor: str = "system") -> dict:
+        rubric = load(schemas.Rubric(), payload)
+        with domain_rules():
+            review.check_rubric(rubric)
+        self.store.save_setting(RUBRIC_SETTING, rubric, actor, utcnow())
+        return self.get_rubric()
 
     @rpc
     def add_evidence(self, partner_id: str, payload: dict, actor: str = "system") -> dict:

@@ -73,6 +73,7 @@ class PartnerStore:
         self.collaborations = db["collaborations"]
         self.agreements = db["agreements"]
         self.imports = db["imports"]
+        self.settings = db["settings"]
 
     def ensure_indexes(self) -> None:
         self.backfill()
@@ -218,3 +219,17 @@ class PartnerStore:
     def imports_to_resume(self, now: str) -> list[str]:
         found = self.imports.find({"status": "pending", "resume_after": {"$lte": now}}, {"_id": 1})
         return [doc["_id"] for doc in found.limit(50)]
+
+    # settings of the coordination group (e.g. the default review rubric)
+    def setting(self, name: str) -> dict | None:
+        doc = self.settings.find_one({"_id": name})
+        return None if doc is None else doc["value"]
+
+    def save_setting(self, name: str, value: dict, by: str, at) -> None:
+        doc = self.settings.find_one({"_id": name})
+        if doc is None and documents.insert_once(self.settings, {"_id": name, "value": value, "by": by, "at": at}):
+            return
+
+        def change(current: dict) -> None:
+            current.update(value=value, by=by, at=at)
+        documents.update(self.settings, name, change)

@@ -153,3 +153,11 @@ def test_partners_from_before_the_query_fields_are_completed_at_start(store):
     assert keys == ["文学院", "文学院#prt_1", "历史学院"]
     assert store.backfill() == 0
     assert store.load("prt_1").contacts == []
+
+
+def test_a_setting_is_saved_and_replaced(store):
+    assert store.setting("review_rubric") is None
+    store.save_setting("review_rubric", {"criteria": [{"key": "a", "weight": 1}]}, "chair", NOW)
+    store.save_setting("review_rubric", {"criteria": [{"key": "b", "weight": 2}]}, "chair", NOW)
+    assert store.setting("review_rubric") == {"criteria": [{"key": "b", "weight": 2}]}
+    assert store.settings.count_documents({}) == 1

@@ -391,3 +391,22 @@ def test_an_import_cut_short_is_finished_later_without_duplicates(service, store
     assert store.imports_to_resume("9999") == []
     with pytest.raises(NotFound):
         service.get_import("imp_missing")
+
+
+def test_the_coordination_group_sets_the_default_rubric_and_bad_rubrics_are_refused(service, store):
+    assert [c["key"] for c in service.get_rubric()["criteria"]][0] == "legal_qualification"
+    rubric = {"criteria": [{"key": "fit", "label": {"zh": "匹配", "en": "Fit"}, "weight": 2},
+                           {"key": "safety", "label": {"zh": "安全"}, "weight": 1}], "min_reviewers": 1}
+    saved = service.set_rubric(rubric, actor="chair")
+    assert saved["scale"] == 5 and saved["min_reviewers"] == 1
+    for bad in ({"criteria": []}, {"criteria": rubric["criteria"], "scale": 1}, {"criteria": "fit"},
+                {"criteria": rubric["criteria"], "pass_mark": 30, "conditional_mark": 40},
+                {"criteria": [rubric["criteria"][0]] * 2}):
+        with pytest.raises((ValidationFailed, RuleBroken)):
+            service.set_rubric(bad)
+    assert service.get_rubric() == saved
+    museum = service.register_partner(MUSEUM)
+    started = service.start_review(museum["id"])
+    assert [c["key"] for c in started["review"]["rubric"]["criteria"]] == ["fit", "safety"]
+    service.score_review(museum["id"], {"reviewer": "张", "scores": {"fit": 5, "safety": 2}})
+    assert service.decide_review(museum["id"], {"outcome": "approved"})["approval"]["weighted_total"] == 80.0

@@ -74,6 +74,18 @@ class PartnerRoutes:
         authorize(self.principal, "partner.recommend")
         return json_response(self.partners.recommend_partners(read_json(request)))
 
+    @http("GET", "/v1/partner-review-rubric")
+    @endpoint()
+    def get_rubric(self, request: Request) -> Response:
+        authorize(self.principal, "partner.rubric.read")
+        return json_response(self.partners.get_rubric())
+
+    @http("PUT", "/v1/partner-review-rubric")
+    @endpoint()
+    def set_rubric(self, request: Request) -> Response:
+        authorize(self.principal, "partner.rubric.set")
+        return json_response(self.partners.set_rubric(read_json(request), actor=actor(self.principal)))
+
     @http("GET", "/v1/partners/<string:partner_id>")
     @endpoint()
     def get_partner(self, request: Request, partner_id: str) -> Response:
