@@ -5,9 +5,12 @@ Only partners that may organize a published activity are candidates.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.partners.domain import MAY_ORGANIZE
 
-POINTS = {"theme": 2.0, "resource": 3.0, "path": 1.0, "performance": 3.0, "experience": 0.2, "conditions": -1.0}
+POINTS = {"theme": 2.0, "resource": 3.0, "path": 1.0, "performance": 3.0, "experience": 0.2, "conditions": -1.0,
+          "lapsed": -2.0}
 EXPERIENCE_CAP = 5
 # The resources that serve each of the paper's five paths of cultivation.
 PATH_RESOURCES: dict[str, tuple[str, ...]] = {
@@ -34,7 +37,7 @@ def _resource_detail(resource: dict) -> str:
 
 
 def reasons_for(partner: dict, summary: dict, *, themes: list[str], paths: list[str],
-                resources: list[str]) -> list[dict]:
+                resources: list[str], now: datetime | None = None) -> list[dict]:
     """Why this partner fits the planned activity; empty when nothing about it fits."""
     reasons = []
     for theme in sorted(set(themes) & set(partner.get("themes", []))):
@@ -70,18 +73,23 @@ def reasons_for(partner: dict, summary: dict, *, themes: list[str], paths: list[
         conditions = "; ".join((partner.get("approval") or {}).get("conditions", []))
         reasons.append(_reason("conditions", POINTS["conditions"], f"附条件通过：{conditions}",
                                f"approved with conditions: {conditions}"))
+    expires_at = (partner.get("approval") or {}).get("expires_at")
+    if now is not None and isinstance(expires_at, datetime) and expires_at <= now:
+        day = expires_at.date().isoformat()
+        reasons.append(_reason("lapsed", POINTS["lapsed"], f"资质认定已于 {day} 到期，需重新评估",
+                               f"its approval lapsed on {day}: it must be renewed"))
     return reasons
 
 
 def recommend(partners: list[dict], summaries: dict[str, dict], *, themes: list[str], paths: list[str],
-              resources: list[str], limit: int) -> list[dict]:
+              resources: list[str], limit: int, now: datetime | None = None) -> list[dict]:
     """Candidates ranked by the points of their reasons (ties: more evaluated work first, then id)."""
     ranked = []
     for partner in partners:
         if partner["status"] not in MAY_ORGANIZE:
             continue
         summary = summaries.get(partner["id"], {})
-        reasons = reasons_for(partner, summary, themes=themes, paths=paths, resources=resources)
+        reasons = reasons_for(partner, summary, themes=themes, paths=paths, resources=resources, now=now)
         if not reasons:
             continue
         ranked.append({"partner_id": partner["id"], "name": partner["name"], "level": partner["level"],

@@ -225,7 +225,7 @@ class PartnersService(ServiceBase):
         records = self.store.collaborations_by_partner([partner["id"] for partner in candidates])
         summaries = {partner_id: history.summarize(found) for partner_id, found in records.items()}
         items = recommend(candidates, summaries, themes=wanted["themes"], paths=wanted["paths"],
-                          resources=wanted["resources"], limit=wanted["limit"])
+                          resources=wanted["resources"], limit=wanted["limit"], now=utcnow())
         return {"items": items, "considered": len(candidates)}
 
     # bulk work

@@ -1,6 +1,8 @@
 """Recommendations: only partners that may organize, ranked by the points of reasons that are all shown."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.partners.recommend import recommend
 
 
@@ -32,3 +34,12 @@ def test_the_limit_is_kept_and_nothing_fits_nothing():
     partners = [partner(str(n), themes=["x"]) for n in range(5)]
     assert len(recommend(partners, {}, themes=["x"], paths=[], resources=[], limit=2)) == 2
     assert recommend(partners, {}, themes=["y"], paths=[], resources=[], limit=2) == []
+
+
+def test_a_lapsed_approval_is_a_reason_against():
+    lapsed = partner("a", themes=["x"])
+    lapsed["approval"]["expires_at"] = datetime(2026, 1, 1, tzinfo=UTC)
+    (item,) = recommend([lapsed], {}, themes=["x"], paths=[], resources=[], limit=5,
+                        now=datetime(2026, 6, 1, tzinfo=UTC))
+    assert [reason["code"] for reason in item["reasons"]] == ["theme", "lapsed"] and item["score"] == 0.0
+    assert "2026-01-01" in item["reasons"][1]["text"]["en"]
