@@ -157,3 +157,40 @@ def test_the_papers_cases_load_through_the_public_api_and_a_second_run_adds_noth
     assert demo.load(cluster.cluster.gateway_url, cluster.key, log=lambda *_: None) == ids
     assert {name: cluster.db("partners")[name].count_documents({}) for name in ("partners", "agreements")} == counts
     assert cluster.db("events")["activities"].count_documents({}) == 4
+
+
+def test_rejection_second_review_conditions_and_retirement_over_the_bus(cluster):
+    api = cluster.api
+    tap = Tap(cluster.amqp_uri, "partner.#")
+    club = ok(api.post("/v1/partners", {"name": {"zh": "樊登读书会"}, "level": "outside", "kind": "reading_club"}),
+              201)
+    pid = club["id"]
+    low = dict(dict.fromkeys(SCORES, 2), legal_qualification=3, resource_fit=3)  # weighted total 50
+
+    def review_with(scores):
+        ok(api.post(f"/v1/partners/{pid}/review"))
+        for reviewer in ("张", "李"):
+            ok(api.post(f"/v1/partners/{pid}/review/scores", {"reviewer": reviewer, "scores": scores}))
+
+    review_with(low)
+    assert "reason" in problem(api.post(f"/v1/partners/{pid}/review/decision", {"outcome": "rejected"}), 422)["errors"]
+    assert "outcome" in problem(api.post(f"/v1/partners/{pid}/review/decision", {"outcome": "approved"}), 422)["errors"]
+    ok(api.post(f"/v1/partners/{pid}/review/decision", {"outcome": "rejected", "reason": "no licence yet"}))
+    eventually(lambda: directory_status(cluster, pid) == "rejected", timeout=15)
+
+    review_with(low)  # applied again with its licence
+    conditions = {"outcome": "approved_with_conditions", "conditions": ["no commercial promotion"]}
+    assert ok(api.post(f"/v1/partners/{pid}/review/decision", conditions))["status"] == "approved_with_conditions"
+    eventually(lambda: directory_status(cluster, pid) == "approved_with_conditions", timeout=15)
+
+    assert ok(api.post(f"/v1/partners/{pid}/retire", {"reason": "club closed"}))["status"] == "retired"
+    eventually(lambda: directory_status(cluster, pid) == "retired", timeout=15)
+    for step in ("retire", "reinstate", "suspend", "review"):
+        assert problem(api.post(f"/v1/partners/{pid}/{step}", {"reason": "x"}), 409)["status"] == 409
+
+    types = eventually(lambda: (lambda seen: seen if len(seen) >= 6 else None)(published_types(tap, pid)),
+                       timeout=15)
+    time.sleep(0.5)
+    assert published_types(tap, pid) == ["partner.registered", "partner.review_started", "partner.rejected",
+                                         "partner.review_started", "partner.approved", "partner.retired"], types
+    tap.close()
