@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from nameko.timer import timer
 
 from services.common import ids
 from services.common.catalogue import announce
-from services.common.clock import isoformat, utcnow
+from services.common.clock import utcnow
 from services.common.config import Settings, env
 from services.common.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from services.common.handlers import event_handler
@@ -18,7 +18,7 @@ from services.common.mongo import ServiceDatabase
 from services.common.outbox import OutboxRelay
 from services.common.service import ServiceBase, rpc
 from services.common.validation import load
-from services.partners import bulk, history, review, schemas
+from services.partners import bulk, history, importing, notices, review, schemas
 from services.partners.agreements import LIBRARY, Agreement
 from services.partners.domain import (
     MAY_ORGANIZE,
@@ -34,7 +34,6 @@ from services.partners.store import PartnerStore
 log = logging.getLogger(__name__)
 
 RUBRIC_SETTING = "review_rubric"
-IMPORT_RESUME_AFTER = timedelta(minutes=2)  # an import still pending by then was cut short: the job finishes it
 STATUS_STEPS = {"suspend": (review.suspend, "partner.suspended"),
                 "reinstate": (review.reinstate, "partner.reinstated"),
                 "retire": (review.retire, "partner.retired")}
@@ -49,11 +48,6 @@ def domain_rules():
         raise RuleBroken(str(exc), {"field": exc.field or "_schema"}) from None
     except IllegalTransition as exc:
         raise Conflict(str(exc), {"status": exc.current, "step": exc.step}) from None
-
-
-def import_result(job: dict) -> dict:
-    return {"import_id": job["id"], "status": job["status"], "mode": job["mode"], "rows": job["rows_total"],
-            "imported": job["imported"], "errors": job["errors"]}
 
 
 def today_in(zone: str) -> date:
@@ -232,66 +226,14 @@ class PartnersService(ServiceBase):
     @rpc
     def import_partners(self, csv_text: str, options: dict | None = None, actor: str = "system") -> dict:
         mode = load(schemas.ImportOptions(), options or {})["mode"]
-        if not isinstance(csv_text, str):
-            raise ValidationFailed("Send the CSV as text.", {"errors": {"_file": ["Expected CSV text."]}})
-        try:
-            rows = bulk.parse(csv_text)
-        except bulk.CsvFileError as exc:
-            raise ValidationFailed(str(exc), {"errors": {"_file": [str(exc)]}}) from None
-        valid, errors = [], {}
-        taken = self.store.names_taken([name_key(payload["name"]) for _, payload in rows if payload["name"]["zh"]])
-        seen: dict[str, int] = {}
-        for line, payload in rows:
-            try:
-                data = load(schemas.PartnerRegistration(), payload)
-            except ValidationFailed as exc:
-                errors[str(line)] = bulk.row_errors(exc.details["errors"])
-                continue
-            key = name_key(data["name"])
-            if key in taken:
-                errors[str(line)] = {"name_zh": ["A partner of this name is registered already."]}
-            elif key in seen:
-                errors[str(line)] = {"name_zh": [f"The same partner is on line {seen[key]}."]}
-            else:
-                seen[key] = line
-                valid.append((line, data))
-        if errors and mode == "all_or_nothing":
-            raise ValidationFailed(f"{len(errors)} of {len(rows)} rows are not valid; nothing was imported.",
-                                   {"errors": errors, "rows": len(rows)})
-        # The whole plan is saved in one write first, each row with the id its partner will have: an import cut
-        # short by a crash is finished later (by the scheduled job) without duplicates.
-        now = utcnow()
-        job = {"_id": ids.new_id("imp"), "status": "pending", "mode": mode, "by": actor, "created_at": now,
-               "resume_after": isoformat(now + IMPORT_RESUME_AFTER), "rows_total": len(rows), "errors": errors,
-               "imported": [], "rows": [{"row": line, "partner_id": ids.new_id("prt"), "data": data}
-                                        for line, data in valid]}
-        self.store.add_import(job)
-        return self._finish_import(job["_id"])
-
-    def _finish_import(self, import_id: str) -> dict:
-        """Register every planned row not registered yet; idempotent, so it may run again after a crash."""
-        job = self.store.get_import(import_id)
-        if job["status"] == "done":
-            return import_result(job)
-        imported, errors = [], dict(job["errors"])
-        for item in job["rows"]:
-            partner = Partner.register(item["partner_id"], now=utcnow(), registered_by=job["by"], **item["data"])
-            try:
-                self.store.add(partner, [announce("partner.registered", partner.registered_event(),
-                                                  subject=partner.id)])
-            except Conflict as exc:
-                if self.store.get(partner.id) is None:  # the name was taken meanwhile by another registration
-                    errors[str(item["row"])] = {"name_zh": [exc.message]}
-                    continue
-            imported.append({"row": item["row"], "id": partner.id})
-        return import_result(self.store.finish_import(import_id, imported, errors))
+        return importing.start(self.store, csv_text, mode, actor)
 
     @rpc
     def get_import(self, import_id: str) -> dict:
         job = self.store.get_import(str(import_id))
         if job is None:
             raise NotFound(f"No import {import_id}.", {"import_id": import_id})
-        return import_result(job)
+        return importing.result(job)
 
     @rpc
     def export_partners(self, query: dict | None = None, include_private: bool = False) -> str:
@@ -362,32 +304,13 @@ class PartnersService(ServiceBase):
             raise ValidationFailed("today is an ISO date.", {"errors": {"today": ["Not an ISO date."]}}) from None
         if day > real_today:
             raise RuleBroken("Notices are never given ahead of their day.", {"field": "today"})
-        now = utcnow()
-        given: dict[str, list[str]] = {}  # per document, the events of the write that won (a retry overwrites)
-        for agreement_id in self.store.agreements_due(day.isoformat()):
-            def notices(agreement: Agreement):
-                events = [announce(kind, data, subject=agreement.id) for kind, data in agreement.due_notices(day, now)]
-                given[agreement.id] = [event.type for event in events]
-                return events
-            self.store.change_agreement(agreement_id, notices)
-        for partner_id in self.store.renewals_due(day.isoformat()):
-            def renewal(partner: Partner):
-                data = review.renewal_notice(partner, day.isoformat())
-                events = [announce("partner.renewal_due", data, subject=partner.id)] if data else []
-                given[partner.id] = [event.type for event in events]
-                return events
-            self.store.change(partner_id, renewal)
-        announced = {kind: 0 for kind in ("agreement.expiring", "agreement.expired", "partner.renewal_due")}
-        for kinds in given.values():
-            for kind in kinds:
-                announced[kind] += 1
+        announced = notices.give_due(self.store, day, utcnow())
         return {"on": day.isoformat(), "announced": announced}
 
     @timer(interval=float(env("AGREEMENT_CHECK_SECONDS")), eager=True)
     def check_due_regularly(self) -> None:
-        for import_id in self.store.imports_to_resume(isoformat(utcnow())):
-            log.warning("finishing import %s, cut short earlier", import_id)
-            self._finish_import(import_id)
+        for import_id in importing.resume_cut_short(self.store):
+            log.warning("finished import %s, cut short earlier", import_id)
         result = self.check_due()
         if any(result["announced"].values()):
             log.info("notices given on %s: %s", result["on"], result["announced"])

@@ -9,6 +9,7 @@ from nameko.testing.services import worker_factory
 
 from services.common.envelope import Envelope
 from services.common.errors import Conflict, NotFound, RuleBroken, ValidationFailed
+from services.partners import importing
 from services.partners.service import PartnersService, today_in
 from services.partners.store import PartnerStore
 
@@ -383,7 +384,7 @@ def test_an_import_cut_short_is_finished_later_without_duplicates(service, store
     (job,) = store.imports.find()
     assert job["status"] == "pending" and store.partners.count_documents({}) == 2
     assert store.imports_to_resume("9999") == [job["_id"]]
-    finished = service._finish_import(job["_id"])
+    finished = importing.finish(store, job["_id"])
     assert finished["status"] == "done" and [row["row"] for row in finished["imported"]] == [2, 3, 4, 5]
     assert store.partners.count_documents({}) == 4
     assert sorted(row["id"] for row in finished["imported"]) == sorted(calls[:3] + [finished["imported"][3]["id"]])
