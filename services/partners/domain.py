@@ -131,7 +131,7 @@ class Partner:
             setattr(self, key, changes[key])
         self.updated_at = now
         return {"partner_id": self.id, "name": self.name, "level": self.level, "kind": self.kind,
-                "status": self.status, "changed": changed}
+                "status": self.status, "changed": changed, "status_seq": self.status_seq}
 
 
 def visible_contacts(contacts: list[dict], include_private: bool) -> list[dict]:

@@ -54,6 +54,7 @@ class PartnerUpdatedData(Schema):
     changed = fields.List(fields.String(), required=True, metadata={"description": "names of the changed fields "
                                                                                    "(values of contacts never "
                                                                                    "travel)"})
+    status_seq = status_seq_field()
 
 
 class PartnerRenewalDueData(Schema):
