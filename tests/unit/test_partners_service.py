@@ -411,3 +411,14 @@ def test_the_coordination_group_sets_the_default_rubric_and_bad_rubrics_are_refu
     assert [c["key"] for c in started["review"]["rubric"]["criteria"]] == ["fit", "safety"]
     service.score_review(museum["id"], {"reviewer": "张", "scores": {"fit": 5, "safety": 2}})
     assert service.decide_review(museum["id"], {"outcome": "approved"})["approval"]["weighted_total"] == 80.0
+
+
+def test_the_timer_finishes_cut_short_imports_and_gives_notices(service, store, monkeypatch):
+    monkeypatch.setattr(importing, "RESUME_AFTER", timedelta(seconds=-1))
+    real_finish = importing.finish
+    monkeypatch.setattr(importing, "finish", lambda store_, import_id: {"import_id": import_id})  # "crash"
+    service.import_partners(HEADER + "文学院,,campus,faculty,,,,\n")
+    monkeypatch.setattr(importing, "finish", real_finish)
+    assert store.partners.count_documents({}) == 0
+    service.check_due_regularly()
+    assert store.partners.count_documents({}) == 1 and store.imports.find_one()["status"] == "done"
