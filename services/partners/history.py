@@ -56,8 +56,8 @@ def summarize(records: list[dict]) -> dict:
     """Counts, last engagement, contributions delivered, and the performance evaluation measured."""
     contributions = [c for record in records for c in record.get("contributions", [])]
     evaluations = [record["evaluation"] for record in records if record.get("evaluation")]
-    moments = [record.get("completed_at") or record.get("starts_at") for record in records]
-    moments = [moment for moment in moments if moment]
+    completed = [record["completed_at"] for record in records if record.get("completed_at")]
+    starts = [record["starts_at"] for record in records if record.get("starts_at")]
     outcome = _mean([e.get("outcome_share_agreeing") for e in evaluations])
     attendance = _mean([e.get("attendance_ratio") for e in evaluations])
     delivered_eval = _mean([e.get("contributions_delivered_ratio") for e in evaluations])
@@ -67,7 +67,8 @@ def summarize(records: list[dict]) -> dict:
         "activities": len(records),
         "as_lead": sum(1 for record in records if record.get("role") == "lead"),
         "as_co_organizer": sum(1 for record in records if record.get("role") == "co_organizer"),
-        "last_engagement": max(moments) if moments else None,
+        "last_engagement": max(completed) if completed else None,  # the last activity it completed with us
+        "latest_activity_starts_at": max(starts) if starts else None,  # may lie ahead: a published activity
         "contributions_committed": len(contributions),
         "contributions_delivered": delivered,
         "evaluated": len(evaluations),

@@ -120,6 +120,7 @@ def test_the_summary_counts_roles_contributions_and_performance():
     assert (summary["as_lead"], summary["as_co_organizer"], summary["evaluated"]) == (1, 1, 2)
     assert (summary["contributions_committed"], summary["contributions_delivered"]) == (2, 1)
     assert summary["last_engagement"] == "2026-11-01T03:00:00.000Z"
+    assert summary["latest_activity_starts_at"] == "2026-11-01T00:00:00.000Z"
     assert summary["mean_outcome_share_agreeing"] == 0.7 and summary["mean_attendance_ratio"] == 0.9
     assert summary["performance_index"] == round((0.7 + 0.9 + 0.5) / 3, 3)
     assert history.summarize([])["performance_index"] is None
