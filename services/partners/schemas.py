@@ -148,6 +148,13 @@ class AgreementDraft(StrictSchema):
             raise ValidationError("An agreement must end after it starts.", "ends_on")
 
 
+class AgreementFilter(StrictSchema):
+    status = fields.String(validate=validate.OneOf(("in_force", "expired")))
+    ends_before = fields.Date(metadata={"description": "agreements ending before this day"})
+    after = fields.String(validate=validate.Length(max=40))
+    limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+
+
 class ActivityLink(StrictSchema):
     activity_id = fields.String(required=True, validate=ACTIVITY_ID)
 

@@ -278,6 +278,14 @@ class PartnersService(ServiceBase):
         return found
 
     @rpc
+    def find_agreements(self, query: dict | None = None) -> dict:
+        criteria = load(schemas.AgreementFilter(), query or {})
+        if criteria.get("ends_before"):
+            criteria["ends_before"] = criteria["ends_before"].isoformat()
+        items = self.store.find_agreements(**criteria)
+        return {"items": items, "next_cursor": items[-1]["id"] if len(items) == criteria["limit"] else None}
+
+    @rpc
     def agreements_of(self, partner_id: str) -> dict:
         partner = self._existing(partner_id)
         return {"partner_id": partner["id"], "items": self.store.agreements_of(partner["id"])}

@@ -196,6 +196,17 @@ class PartnerStore:
         found = self.agreements.find({"partner_id": partner_id}).sort("_id", ASCENDING)
         return [documents.public(doc) for doc in found]
 
+    def find_agreements(self, *, status: str | None = None, ends_before: str | None = None,
+                        after: str | None = None, limit: int = 50) -> list[dict]:
+        query: dict = {}
+        if status:
+            query["status"] = status
+        if ends_before:
+            query["ends_on"] = {"$lt": ends_before}
+        if after:
+            query["_id"] = {"$gt": after}
+        return [documents.public(doc) for doc in self.agreements.find(query).sort("_id", ASCENDING).limit(limit)]
+
     def change_agreement(self, agreement_id: str, change: Callable[[Agreement], list[Envelope]]) -> dict:
         return documents.public(_change(self.agreements, agreement_id, change, _agreement_of, _agreement_doc))
 

@@ -80,6 +80,8 @@ def test_due_renewals_and_agreements_are_found_by_day_only(store):
                                signed_by=signatures, today=date(2026, 11, 1), now=NOW, recorded_by="o")
     store.add_agreement(agreement, [])
     assert store.agreements_due("2026-12-30") == [] and store.agreements_due("2026-12-31") == ["agr_1"]
+    assert [a["id"] for a in store.find_agreements(status="in_force", ends_before="2027-03-02")] == ["agr_1"]
+    assert store.find_agreements(ends_before="2027-03-01") == []
     store.change_agreement("agr_1", lambda a: a.due_notices(date(2027, 3, 1), NOW) and [])
     assert store.agreements_due("2027-12-31") == []
 

@@ -322,6 +322,13 @@ def test_agreements_are_signed_with_approved_partners_and_give_notices_once(serv
         with pytest.raises(ValidationFailed):
             service.link_activity(signed["id"], payload)
     assert snapshot(store) == before
+    later = service.sign_agreement(agreement(museum["id"], today + timedelta(days=400)))
+    ending = service.find_agreements({"status": "in_force", "ends_before": (today + timedelta(days=61)).isoformat()})
+    assert [item["id"] for item in ending["items"]] == [signed["id"]]
+    assert len(service.find_agreements({})["items"]) == 2 and later["id"]
+    for query in ({"status": "lost"}, {"ends_before": "soon"}, {"limit": 500}, {"partner": "x"}):
+        with pytest.raises(ValidationFailed):
+            service.find_agreements(query)
     with pytest.raises(RuleBroken):
         service.check_due((today + timedelta(days=1)).isoformat())
     with pytest.raises(ValidationFailed):

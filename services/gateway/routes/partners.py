@@ -154,6 +154,12 @@ class AgreementRoutes:
         created = self.partners.sign_agreement(read_json(request), actor=actor(self.principal))
         return json_response(created, 201, {"Location": f"/v1/agreements/{created['id']}"})
 
+    @http("GET", "/v1/agreements")
+    @endpoint()
+    def find_agreements(self, request: Request) -> Response:
+        authorize(self.principal, "agreement.list")
+        return json_response(self.partners.find_agreements(request.args.to_dict()))
+
     @http("GET", "/v1/agreements/<string:agreement_id>")
     @endpoint()
     def get_agreement(self, request: Request, agreement_id: str) -> Response:
