@@ -53,7 +53,7 @@ except ModuleNotFoundError:  # e.g. `python -m bench.fanout` with a Python outsi
     reexec_in_project_venv("bench.fanout")
     raise
 
-from deploy.launcher import ROOT, Cluster, EmbeddedMongo, ensure_rabbitmq, free_port
+from deploy.launcher import ROOT, Cluster, EmbeddedMongo, ensure_rabbitmq, free_port, isolated_env
 from tests.support import broker
 from tests.support.api import Api
 from tests.support.webhook_server import WebhookServer
@@ -162,19 +162,6 @@ def run_on_threads(items: list[T], threads: int, session: Callable[[], AbstractC
 
 # ---------------------------------------------------------------------------------------- the flow
 
-def cluster_env(amqp_uri: str, mongo_uri: str, prefix: str, key: str) -> dict[str, str]:
-    """The services' environment, as ``_cluster_env`` in tests/conftest.py builds it (copied, not imported)."""
-    env = dict(os.environ)
-    env.update({
-        "AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "MONGO_DB_PREFIX": prefix,
-        "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}", "SYNERGY_ADMIN_KEY": key,
-        "WEBHOOK_ALLOW_PRIVATE": "1", "EVENT_DELIVERY_LIMIT": "3", "OUTBOX_POLL_SECONDS": "0.3",
-        "DELIVERY_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO",
-    })
-    env.pop("SYNERGY_FAILPOINT", None)
-    return env
-
-
 class FlowEnvironment:
     """Mongo, a vhost, the cluster, the webhook receiver, 3 partners and one endpoint; all undone by ``stack``."""
 
@@ -198,7 +185,7 @@ class FlowEnvironment:
         stack.callback(self.mongo.close)
         stack.callback(self._drop_databases)
         key = "syn_admin_" + secrets.token_urlsafe(16)
-        self.cluster = Cluster(env=cluster_env(self.amqp_uri, self.mongo_uri, self.prefix, key),
+        self.cluster = Cluster(env=isolated_env(self.amqp_uri, self.mongo_uri, self.prefix, key),
                                log_dir=self.log_dir)
         stack.callback(self.cluster.stop)
         self.cluster.start()

@@ -172,6 +172,20 @@ class Cluster:
         proc.wait()
 
 
+def isolated_env(amqp_uri: str, mongo_uri: str, db_prefix: str, admin_key: str) -> dict[str, str]:
+    """The environment of a cluster that shares nothing with others (tests, benchmarks): its own vhost,
+    databases and gateway port, webhooks allowed to local receivers, short polling intervals."""
+    env = dict(os.environ)
+    env.update({
+        "AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "MONGO_DB_PREFIX": db_prefix,
+        "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}", "SYNERGY_ADMIN_KEY": admin_key,
+        "WEBHOOK_ALLOW_PRIVATE": "1", "EVENT_DELIVERY_LIMIT": "3", "OUTBOX_POLL_SECONDS": "0.3",
+        "DELIVERY_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO",
+    })
+    env.pop("SYNERGY_FAILPOINT", None)
+    return env
+
+
 def admin_key(var: Path) -> str:
     key_file = var / "admin.key"
     if not key_file.exists():
