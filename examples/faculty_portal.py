@@ -28,7 +28,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def our_partner(client: SynergyClient) -> str:
     """Our faculty's partner id: found by name among the faculties, or registered."""
-    for partner in client.partners(kind="faculty"):
+    for partner in client.partners(kind="faculty", q=FACULTY["name"]["zh"]):
         if partner.name.get("zh") == FACULTY["name"]["zh"]:
             return partner.id
     return client.register_partner(FACULTY, idempotency_key="faculty-portal-partner-history").id

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import click
 
-from synergy_cli import demo
-from synergy_cli.app import App, examples, output_options, progress, with_app
+from synergy_cli.app import App, examples, output_options, with_app
 from synergy_client.transport import without_password
 
 
@@ -71,18 +70,29 @@ def demo_group() -> None:
 
 
 @demo_group.command("load")
-@click.option("--no-publish", is_flag=True, help="Leave the activities as drafts.")
 @output_options
 @examples("synergy demo load", "synergy demo load --json > demo-ids.json")
 @with_app
-def demo_load(app: App, no_publish: bool) -> None:
-    """Register the demo partners and draft (and publish) the demo activities, through the API."""
-    steps = demo.steps(publish=not no_publish)
-    made: list[dict] = []
-    with progress(steps, "loading demo data") as bar:
-        for step in bar:
-            made.append(step(app.client))
-    app.out.rows([m for m in made if m], ["kind", "id", "name", "status"])
+def demo_load(app: App) -> None:
+    """Load the paper's cases (deploy/demo.py) through the API: partners, their reviews, agreements, one
+    published activity per case. Running it again adds only what is missing."""
+    import requests
+
+    from deploy import demo
+    settings = app.settings
+    if not settings.api_key:
+        raise click.UsageError("demo load needs an API key: set SYNERGY_API_KEY or the profile's api_key")
+    try:
+        ids = demo.load(settings.api_url, settings.api_key, log=app.out.note)
+    except demo.DemoError as exc:
+        raise click.ClickException(f"refused: {exc}") from None
+    except requests.ConnectionError as exc:
+        raise Unreachable(f"cannot reach the cluster: {exc}") from None
+    app.out.rows([{"name": name, "id": partner_id} for name, partner_id in ids.items()], ["name", "id"])
+
+
+class Unreachable(click.ClickException):
+    exit_code = 3
 
 
 def register(cli: click.Group) -> None:

@@ -1,37 +1,50 @@
-"""Partners: register, list and search, show, import and export CSV. Each command is one route of the API."""
+"""Partners: register, list and search, show, update, history, recommend, import and export CSV.
+Each command is one route of the API."""
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
+import io
 import sys
 
 import click
 
-from synergy_cli.app import App, body_from, examples, output_options, progress, with_app
+from synergy_cli.app import App, body_from, examples, output_options, with_app
 from synergy_client import ApiError
 
+LEVELS = ["library", "campus", "outside"]
+STATUSES = ["applied", "under_review", "active", "approved", "approved_with_conditions", "rejected", "suspended",
+            "retired"]
+RESOURCE_KINDS = ["space", "expert", "collection", "database", "funding", "student_reach", "technical_skill"]
+PATHS = ["resources", "space", "service", "activity", "practice"]
 LIST_COLUMNS = ["id", "name", "level", "kind", "status"]
-SHOW_COLUMNS = ["id", "name", "level", "kind", "status", "themes", "description", "registered_at", "collaborations"]
-# The CSV of import and export: export writes what import reads (plus id and status, which import ignores).
-CSV_FIELDS = ["name_zh", "name_en", "level", "kind", "themes", "description"]
-EXPORT_FIELDS = ["id", "status", *CSV_FIELDS]
+SHOW_COLUMNS = ["id", "name", "level", "kind", "status", "themes", "description", "contacts", "resources",
+                "registered_at", "approval.expires_at", "history.activities", "history.performance_index"]
 PAGE_SIZE = 200  # the most the API gives in one page
 
 
 @click.group()
 def partners() -> None:
-    """The partner registry: library units, campus units and outside institutions."""
+    """The partner registry: library units, campus units and outside institutions, and their review."""
+
+
+def profile_options(command):
+    for option in reversed([
+        click.option("--name-zh", help="Name in Chinese."),
+        click.option("--name-en", help="Name in English."),
+        click.option("--theme", "themes", multiple=True, help="A theme; repeat for several."),
+        click.option("--description"),
+        click.option("--file", metavar="FILE", help="A JSON body to start from ('-': standard input); "
+                                                    "contacts and resources go there."),
+    ]):
+        command = option(command)
+    return command
 
 
 @partners.command("register")
-@click.option("--name-zh", help="Name in Chinese (required unless in --file).")
-@click.option("--name-en", help="Name in English.")
-@click.option("--level", type=click.Choice(["library", "campus", "outside"]))
-@click.option("--kind", help="faculty, youth_league, museum, archive, ... (the API lists the valid ones).")
-@click.option("--theme", "themes", multiple=True, help="A theme; repeat for several.")
-@click.option("--description")
-@click.option("--file", metavar="FILE", help="A JSON body to start from ('-': standard input).")
+@profile_options
+@click.option("--level", type=click.Choice(LEVELS))
+@click.option("--kind", help="faculty, youth_league, museum, archive, ... (docs/partners.md lists them).")
 @output_options
 @examples('synergy partners register --name-zh 历史学院 --name-en "School of History" --level campus --kind faculty',
           "synergy partners register --file museum.json --json")
@@ -44,28 +57,22 @@ def register_partner(app: App, file, name_zh, name_en, level, kind, themes, desc
 
 
 @partners.command("list")
-@click.option("--level", type=click.Choice(["library", "campus", "outside"]))
+@click.option("--level", type=click.Choice(LEVELS))
 @click.option("--kind")
-@click.option("--status", help="applied, under_review, approved, active, suspended, ...")
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--theme")
+@click.option("--resource", type=click.Choice(RESOURCE_KINDS), help="Only partners offering this resource.")
 @click.option("--search", metavar="TEXT", help="Only partners whose name (zh or en) contains TEXT.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (default: all, page by page).")
 @output_options
 @examples("synergy partners list", "synergy partners list --level outside --status applied",
-          "synergy partners list --search 历史", "synergy partners list --csv > partners.csv")
+          "synergy partners list --search 历史", "synergy partners list --resource space --csv > spaces.csv")
 @with_app
-def list_partners(app: App, level, kind, status, search, limit) -> None:
-    """List partners, following the pages. GET /v1/partners."""
-    found = app.client.partners(level=level, kind=kind, status=status, limit=None if search else limit,
-                                page_size=PAGE_SIZE)
-    if search:
-        needle = search.casefold()
-        found = (p for p in found if any(needle in str(v).casefold() for v in p.name.values()))
-    rows = []
-    for partner in found:
-        rows.append(partner.raw)
-        if limit and len(rows) >= limit:
-            break
-    app.out.rows(rows, LIST_COLUMNS)
+def list_partners(app: App, level, kind, status, theme, resource, search, limit) -> None:
+    """List and search partners, following the pages. GET /v1/partners."""
+    found = app.client.partners(level=level, kind=kind, status=status, theme=theme, resource=resource, q=search,
+                                limit=limit, page_size=PAGE_SIZE)
+    app.out.rows([partner.raw for partner in found], LIST_COLUMNS)
 
 
 @partners.command("show")
@@ -74,7 +81,7 @@ def list_partners(app: App, level, kind, status, search, limit) -> None:
 @examples("synergy partners show prt_01...", "synergy partners show prt_01... --json")
 @with_app
 def show_partner(app: App, partner_id: str) -> None:
-    """One partner, with the activities it collaborated on. GET /v1/partners/{id}."""
+    """One partner: profile, approval, collaboration summary and activities. GET /v1/partners/{id}."""
     partner = app.client.partner(partner_id)
     app.out.record(partner.raw, SHOW_COLUMNS)
     if app.fmt == "table" and partner.collaborations:
@@ -82,102 +89,150 @@ def show_partner(app: App, partner_id: str) -> None:
         app.out.rows(partner.collaborations, ["activity_id", "role", "title", "starts_at"])
 
 
+@partners.command("update")
+@click.argument("partner_id")
+@profile_options
+@output_options
+@examples("synergy partners update prt_01... --description 'Local history, oral history'",
+          "synergy partners update prt_01... --file contacts.json")
+@with_app
+def update_partner(app: App, partner_id: str, file, name_zh, name_en, themes, description) -> None:
+    """Change a partner's profile: names, themes, description (contacts and resources with --file).
+    PATCH /v1/partners/{id}, with If-Match when the API gives ETags."""
+    changes = body_from(file, **{"name.zh": name_zh, "name.en": name_en, "themes": themes,
+                                 "description": description})
+    if not changes:
+        raise click.UsageError("nothing to change: give an option or --file")
+    app.out.record(app.client.update_partner(partner_id, changes).raw, SHOW_COLUMNS)
+
+
+@partners.command("history")
+@click.argument("partner_id")
+@output_options
+@examples("synergy partners history prt_01...", "synergy partners history prt_01... --json")
+@with_app
+def partner_history(app: App, partner_id: str) -> None:
+    """What a partner did with us: a summary and one record per activity. GET /v1/partners/{id}/history."""
+    history = app.client.partner_history(partner_id)
+    if app.fmt == "json":
+        app.out.record(history)
+        return
+    app.out.rows(history["collaborations"], ["activity_id", "role", "title", "starts_at", "completed_at"])
+    if app.fmt == "table":
+        click.echo()
+        app.out.record(history["summary"])
+
+
+@partners.command("recommend")
+@click.option("--theme", "themes", multiple=True, help="A theme the activity has; repeat.")
+@click.option("--path", "paths", multiple=True, type=click.Choice(PATHS), help="A cooperation path; repeat.")
+@click.option("--resource", "resources", multiple=True, type=click.Choice(RESOURCE_KINDS),
+              help="A resource needed; repeat.")
+@click.option("--level", type=click.Choice(LEVELS))
+@click.option("--limit", type=click.IntRange(1, 50))
+@output_options
+@examples("synergy partners recommend --theme history --resource space --path activity")
+@with_app
+def recommend(app: App, themes, paths, resources, level, limit) -> None:
+    """Partners that may organize, ranked with their reasons. POST /v1/partners/recommendations."""
+    request = body_from(None, themes=themes, paths=paths, resources=resources, level=level, limit=limit)
+    found = app.client.recommend_partners(request)
+    rows = [dict(item, why="; ".join(f"{r['code']} +{r['points']:g}" for r in item.get("reasons", [])))
+            for item in found["items"]]
+    app.out.rows(rows, ["partner_id", "name", "status", "score", "why"])
+
+
 @partners.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
-@click.option("--level", type=click.Choice(["library", "campus", "outside"]))
+@click.option("--level", type=click.Choice(LEVELS))
 @click.option("--kind")
-@click.option("--status")
+@click.option("--status", type=click.Choice(STATUSES))
 @examples("synergy partners export partners.csv", "synergy partners export - --level outside | less")
 @with_app
 def export_partners(app: App, path: str, level, kind, status) -> None:
-    """Write partners to a CSV file that `partners import` reads back. GET /v1/partners, every page."""
-    stream = sys.stdout if path == "-" else open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-    count = 0
-    try:
-        writer = csv.DictWriter(stream, EXPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        listing = app.client.partners(level=level, kind=kind, status=status, page_size=PAGE_SIZE)
-        with progress(listing, "exporting") as bar:
-            for partner in bar:
-                writer.writerow({"id": partner.id, "status": partner.status, "name_zh": partner.name.get("zh", ""),
-                                 "name_en": partner.name.get("en", ""), "level": partner.level,
-                                 "kind": partner.kind, "themes": ";".join(partner.themes),
-                                 "description": partner.description})
-                count += 1
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
+    """Write partners to a CSV file that `partners import` reads back. GET /v1/partners.csv."""
+    text = app.client.export_partners_csv(level=level, kind=kind, status=status)
+    count = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
     app.out.note(f"exported {count} partner(s)" + ("" if path == "-" else f" to {path}"))
 
 
-def row_body(row: dict[str, str]) -> dict:
-    body: dict = {"name": {"zh": (row.get("name_zh") or "").strip()}, "level": (row.get("level") or "").strip(),
-                  "kind": (row.get("kind") or "").strip()}
-    if (row.get("name_en") or "").strip():
-        body["name"]["en"] = row["name_en"].strip()
-    if (row.get("themes") or "").strip():
-        body["themes"] = [t.strip() for t in row["themes"].split(";") if t.strip()]
-    if (row.get("description") or "").strip():
-        body["description"] = row["description"].strip()
-    return body
-
-
-def import_key(body: dict) -> str:
-    """The same row imported again (a re-run after a partial failure) gets the first answer, not a duplicate,
-    for as long as the API remembers idempotency keys."""
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    return f"partners-import-{digest[:40]}"
+def row_report(result: dict) -> list[dict]:
+    """One line per CSV row: registered (with its id) or refused (with what is wrong, column by column)."""
+    rows = [{"line": int(item["row"]), "result": "registered", "id": item["id"], "problem": ""}
+            for item in result.get("imported", [])]
+    for line, columns in (result.get("errors") or {}).items():
+        if not str(line).isdigit():
+            continue
+        problem = "; ".join(f"{column}: {' '.join(m) if isinstance(m, list) else m}"
+                            for column, m in (columns.items() if isinstance(columns, dict) else [("row", columns)]))
+        rows.append({"line": int(line), "result": "refused", "id": "", "problem": problem})
+    return sorted(rows, key=lambda row: row["line"])
 
 
 @partners.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--partial", is_flag=True, help="Register the good rows even if others are refused (default: all "
+                                              "rows or none).")
 @click.option("--report", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
               help="Also write the per-row report to this CSV file.")
 @output_options
 @examples("synergy partners import partners.csv",
-          "synergy partners import partners.csv --report errors.csv --json")
+          "synergy partners import partners.csv --partial --report rows.csv --json")
 @with_app
-def import_partners(app: App, path: str, report: str | None) -> int:
-    """Register every row of a CSV file; report each row (registered, or refused and why). POST /v1/partners.
+def import_partners(app: App, path: str, partial: bool, report: str | None) -> int:
+    """Register every row of a CSV file, and report each row (registered, or refused and why).
+    POST /v1/partners/import.
 
-    Columns: name_zh, name_en, level, kind, themes (separated by ;), description. Other columns (id, status
-    as written by `partners export`) are ignored. Each row is sent with an Idempotency-Key made from its
-    content, so importing a file again after a partial failure does not register its rows twice (for as long
-    as the API remembers the keys). Exits 1 when any row was refused.
+    Columns: name_zh, name_en, level, kind, themes, description, resources, contacts (docs/partners.md); the
+    id, status and registered_at of an export are ignored. All rows or none unless --partial. The file is sent
+    with an Idempotency-Key made from its content, so sending it again after a lost answer registers nothing
+    twice. Exits 1 when any row was refused.
     """
-    stream = sys.stdin if path == "-" else open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8-sig").read()  # noqa: SIM115
+    key = "partners-import-" + hashlib.sha256(f"{partial}\n{text}".encode()).hexdigest()[:40]
+    app.out.note("importing ...")
     try:
-        reader = csv.DictReader(stream)
-        missing = [f for f in ("name_zh", "level", "kind") if f not in (reader.fieldnames or [])]
-        if missing:
-            raise click.BadParameter(f"the header lacks {', '.join(missing)}", param_hint="PATH")
-        rows = list(reader)
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
-    results = []
-    with progress(list(enumerate(rows, start=2)), "importing") as bar:
-        for line, row in bar:
-            try:
-                body = row_body(row)
-                made = app.client.register_partner(body, idempotency_key=import_key(body))
-                results.append({"line": line, "result": "registered", "id": made.id, "problem": ""})
-            except ApiError as exc:
-                details = "; ".join(f"{f}: {' '.join(m) if isinstance(m, list) else m}"
-                                    for f, m in exc.errors.items())
-                results.append({"line": line, "result": "refused", "id": "",
-                                "problem": f"{exc.status} {details or exc.detail or exc.title}"})
-    columns = ["line", "result", "id", "problem"]
-    app.out.rows(results, columns)
+        result = app.client.import_partners_csv(text, partial=partial, idempotency_key=key)
+    except ApiError as exc:
+        lines = {k: v for k, v in exc.errors.items() if str(k).isdigit()}
+        if exc.status != 422 or not lines:
+            raise
+        result = {"errors": lines, "imported": []}
+        app.out.note(f"refused: {exc.detail}")
+    rows = row_report(result)
+    app.out.rows(rows, ["line", "result", "id", "problem"])
     if report:
         with open(report, "w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, columns, lineterminator="\n")
+            writer = csv.DictWriter(out, ["line", "result", "id", "problem"], lineterminator="\n")
             writer.writeheader()
-            writer.writerows(results)
-    refused = sum(1 for r in results if r["result"] == "refused")
-    app.out.note(f"{len(results) - refused} registered, {refused} refused, from {len(results)} row(s)")
+            writer.writerows(rows)
+    refused = sum(1 for r in rows if r["result"] == "refused")
+    app.out.note(f"{len(rows) - refused} registered, {refused} refused" +
+                 (f" (import {result['import_id']})" if result.get("import_id") else ""))
     return 1 if refused else 0
 
 
+@partners.command("import-status")
+@click.argument("import_id")
+@output_options
+@examples("synergy partners import-status imp_01...")
+@with_app
+def import_status(app: App, import_id: str) -> None:
+    """An import and each of its rows. GET /v1/partners/imports/{id}."""
+    result = app.client.partner_import(import_id)
+    if app.fmt == "json":
+        app.out.record(result)
+        return
+    app.out.rows(row_report(result), ["line", "result", "id", "problem"])
+    app.out.note(f"import {result['import_id']}: {result['status']} ({result['mode']}, {result['rows']} row(s))")
+
+
 def register(cli: click.Group) -> None:
+    from synergy_cli import review
+    review.register(partners)
     cli.add_command(partners)

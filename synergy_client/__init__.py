@@ -18,6 +18,7 @@ from synergy_client.errors import (
 from synergy_client.transport import RetryPolicy
 from synergy_client.types import (
     Activity,
+    Agreement,
     Delivery,
     InboxItem,
     Partner,
@@ -27,8 +28,8 @@ from synergy_client.types import (
 )
 
 __all__ = [
-    "Activity", "ApiError", "BadRequest", "Conflict", "ConnectionFailed", "Delivery", "Forbidden", "InboxItem",
-    "NotFound", "Partner", "PreconditionFailed", "RateLimited", "Readiness", "RetryPolicy", "ServerError",
-    "Survey", "SynergyClient", "SynergyClientError", "Unauthenticated", "ValidationFailed", "WebhookEndpoint",
-    "new_idempotency_key",
+    "Activity", "Agreement", "ApiError", "BadRequest", "Conflict", "ConnectionFailed", "Delivery", "Forbidden",
+    "InboxItem", "NotFound", "Partner", "PreconditionFailed", "RateLimited", "Readiness", "RetryPolicy",
+    "ServerError", "Survey", "SynergyClient", "SynergyClientError", "Unauthenticated", "ValidationFailed",
+    "WebhookEndpoint", "new_idempotency_key",
 ]

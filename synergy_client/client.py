@@ -147,6 +147,89 @@ class SynergyClient:
         params = dict(filters, limit=page_size)
         return (types.Partner.from_api(item) for item in self.items("/v1/partners", params, limit=limit))
 
+    def update_partner(self, partner_id: str, changes: dict[str, Any]) -> types.Partner:
+        """PATCH the profile (names, themes, description, contacts, resources), with ``If-Match`` when the API
+        gives ETags."""
+        return types.Partner.from_api(self.update(f"/v1/partners/{segment(partner_id)}", lambda current: changes))
+
+    def partner_history(self, partner_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/partners/{segment(partner_id)}/history")
+
+    def export_partners_csv(self, **filters: Any) -> str:
+        """The registry as CSV (the format ``import_partners_csv`` reads)."""
+        return self.transport.request("GET", "/v1/partners.csv", params=filters,
+                                      headers={"Accept": "text/csv"}).body or ""
+
+    def import_partners_csv(self, text: str, *, partial: bool = False,
+                            idempotency_key: str | None = None) -> dict[str, Any]:
+        """Register every row of a CSV text: all or nothing (a 422 naming each bad line), or ``partial``."""
+        headers = {"Idempotency-Key": idempotency_key or new_idempotency_key()}
+        params = {"mode": "partial" if partial else "all_or_nothing"}
+        return self.transport.request("POST", "/v1/partners/import", params=params, headers=headers,
+                                      data=text.encode("utf-8"), content_type="text/csv; charset=utf-8").body
+
+    def partner_import(self, import_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/partners/imports/{segment(import_id)}")
+
+    def recommend_partners(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/v1/partners/recommendations", request)
+
+    # ---- qualification review ----
+
+    def rubric(self) -> dict[str, Any]:
+        return self.get("/v1/partner-review-rubric")
+
+    def set_rubric(self, rubric: dict[str, Any]) -> dict[str, Any]:
+        return self.transport.request("PUT", "/v1/partner-review-rubric", json_body=rubric).body
+
+    def review(self, partner_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/partners/{segment(partner_id)}/review")
+
+    def start_review(self, partner_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.create(f"/v1/partners/{segment(partner_id)}/review", request or {})
+
+    def add_evidence(self, partner_id: str, evidence: dict[str, Any]) -> dict[str, Any]:
+        return self.create(f"/v1/partners/{segment(partner_id)}/review/evidence", evidence)
+
+    def score_review(self, partner_id: str, scoresheet: dict[str, Any]) -> dict[str, Any]:
+        return self.create(f"/v1/partners/{segment(partner_id)}/review/scores", scoresheet)
+
+    def decide_review(self, partner_id: str, decision: dict[str, Any]) -> types.Partner:
+        return types.Partner.from_api(self.create(f"/v1/partners/{segment(partner_id)}/review/decision", decision))
+
+    def change_partner_status(self, partner_id: str, step: str, reason: str = "") -> types.Partner:
+        """``step``: suspend, reinstate or retire."""
+        return types.Partner.from_api(self.create(f"/v1/partners/{segment(partner_id)}/{segment(step)}",
+                                                  {"reason": reason}))
+
+    # ---- agreements ----
+
+    def sign_agreement(self, agreement: dict[str, Any], *, idempotency_key: str | None = None) -> types.Agreement:
+        return types.Agreement.from_api(self.create("/v1/agreements", agreement, idempotency_key=idempotency_key))
+
+    def agreement(self, agreement_id: str) -> types.Agreement:
+        return types.Agreement.from_api(self.get(f"/v1/agreements/{segment(agreement_id)}"))
+
+    def agreements(self, *, limit: int | None = None, page_size: int | None = None,
+                   **filters: Any) -> Iterator[types.Agreement]:
+        """``status`` (in_force, expired), ``ends_before`` (an ISO date); every page."""
+        params = dict(filters, limit=page_size)
+        return (types.Agreement.from_api(item) for item in self.items("/v1/agreements", params, limit=limit))
+
+    def partner_agreements(self, partner_id: str) -> list[types.Agreement]:
+        body = self.get(f"/v1/partners/{segment(partner_id)}/agreements")
+        return [types.Agreement.from_api(item) for item in body["items"]]
+
+    def link_agreement_activity(self, agreement_id: str, activity_id: str) -> types.Agreement:
+        return types.Agreement.from_api(self.create(f"/v1/agreements/{segment(agreement_id)}/activities",
+                                                    {"activity_id": activity_id}))
+
+    def check_agreements(self, on: str | None = None) -> dict[str, Any]:
+        """Run the agreement notices now (for ``on``, an ISO date not after today)."""
+        return self.transport.request("POST", "/v1/agreements/check", params={"on": on}).body
+
+    # ---- notify ----
+
     def inbox(self, recipient_id: str) -> list[types.InboxItem]:
         body = self.get(f"/v1/partners/{segment(recipient_id)}/inbox")
         return [types.InboxItem.from_api(item) for item in body["items"]]

@@ -139,12 +139,15 @@ class Transport:
         self.session.close()
 
     def request(self, method: str, path: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None,
-                headers: Mapping[str, str] | None = None, retry: RetryPolicy | None = None) -> Reply:
+                headers: Mapping[str, str] | None = None, retry: RetryPolicy | None = None,
+                data: bytes | None = None, content_type: str | None = None) -> Reply:
+        """``json_body`` is sent as JSON; or ``data`` as it is, with ``content_type``."""
         method = method.upper()
         policy = retry or self.retry
         headers = dict(headers or {})
         retryable = method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
-        data = None
+        if data is not None:
+            headers["Content-Type"] = content_type or "application/octet-stream"
         if json_body is not None:
             data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json"

@@ -35,7 +35,22 @@ class Partner(Resource):
     status: str = ""
     themes: list[str] = field(default_factory=list)
     description: str = ""
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[dict[str, Any]] = field(default_factory=list)
     collaborations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Agreement(Resource):
+    id: str = ""
+    partner_id: str = ""
+    counterpart: str = ""
+    scope: str = ""
+    starts_on: str = ""
+    ends_on: str = ""
+    status: str = ""
+    commitments: list[dict[str, Any]] = field(default_factory=list)
+    activity_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

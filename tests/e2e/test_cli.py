@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pika
 import pytest
@@ -151,33 +153,108 @@ def test_csv_import_reports_each_row_and_export_reads_back(synergy, cluster, tmp
                       "上海市档案馆,Shanghai Municipal Archives,outside,archive,,\n"
                       ",No name,campus,faculty,,\n", encoding="utf-8")
     report = tmp_path / "report.csv"
-    imported = synergy("partners", "import", str(source), "--report", str(report))
-    assert imported.code == 1, imported
-    assert "2 registered, 2 refused, from 4 row(s)" in imported.err
+    all_or_nothing = synergy("partners", "import", str(source), "--report", str(report))
+    assert all_or_nothing.code == 1, all_or_nothing
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
-    assert [(r["line"], r["result"]) for r in rows] == [("2", "registered"), ("3", "refused"),
-                                                        ("4", "registered"), ("5", "refused")]
-    assert "kind" in rows[1]["problem"] and "422" in rows[1]["problem"]
-    assert "name" in rows[3]["problem"]
+    assert [(r["line"], r["result"]) for r in rows] == [("3", "refused"), ("5", "refused")]
+    assert "kind" in rows[0]["problem"] and "name_zh" in rows[1]["problem"]
+    assert cluster.db("partners")["partners"].count_documents({}) == 0
+
+    partial = synergy("partners", "import", str(source), "--partial", "--json")
+    assert partial.code == 1, partial
+    rows = json.loads(partial.out)
+    assert [(r["line"], r["result"]) for r in rows] == [(2, "registered"), (3, "refused"), (4, "registered"),
+                                                        (5, "refused")]
+    assert "2 registered, 2 refused (import imp_" in partial.err
+    again = synergy("partners", "import", str(source), "--partial", "--json")  # the same file: nothing twice
+    assert cluster.db("partners")["partners"].count_documents({}) == 2, again
 
     exported = tmp_path / "export.csv"
     done = synergy("partners", "export", str(exported))
     assert done.code == 0 and "exported 2 partner(s)" in done.err
     back = list(csv.DictReader(exported.open(encoding="utf-8")))
-    assert {(r["name_zh"], r["level"], r["kind"], r["themes"]) for r in back} == {
-        ("历史学院", "campus", "faculty", "city;history"), ("上海市档案馆", "outside", "archive", "")}
+    assert {(r["name_zh"], r["level"], r["kind"]) for r in back} == {
+        ("历史学院", "campus", "faculty"), ("上海市档案馆", "outside", "archive")}
     assert {r["id"] for r in back} == {r["id"] for r in rows if r["id"]}
 
-    good_only = tmp_path / "good.csv"
     renamed = exported.read_text(encoding="utf-8").replace("历史学院", "哲学学院").replace("上海市档案馆", "上海档案部")
-    good_only.write_text(renamed, encoding="utf-8")
-    assert synergy("partners", "import", str(good_only)).code == 0
+    (tmp_path / "renamed.csv").write_text(renamed, encoding="utf-8")
+    assert synergy("partners", "import", str(tmp_path / "renamed.csv")).code == 0
     assert cluster.db("partners")["partners"].count_documents({}) == 4
 
     demo = synergy("demo", "load", "--json")
     assert demo.code == 0, demo
-    loaded = json.loads(demo.out)
-    assert [m["status"] for m in loaded if m["kind"] == "activity"] == ["published", "published"]
+    loaded = {row["name"]: row["id"] for row in json.loads(demo.out)}
+    assert synergy("demo", "load").code == 0  # a second time adds nothing
+    assert json.loads(synergy("demo", "load", "--json").out) == [{"name": k, "id": v} for k, v in loaded.items()]
+
+
+def outside_partner(synergy, zh: str) -> str:
+    return synergy.json("partners", "register", "--name-zh", zh, "--level", "outside", "--kind", "museum")["id"]
+
+
+CRITERIA = ["legal_qualification", "resource_fit", "reputation", "safety_compliance", "past_performance"]
+
+
+@pytest.mark.cluster
+def test_the_review_of_an_outside_partner_and_its_agreements(synergy, cluster, tmp_path):
+    rubric = synergy.json("partners", "rubric", "show")
+    assert [c["key"] for c in rubric["criteria"]] == CRITERIA
+    museum, gallery = outside_partner(synergy, "城市博物馆"), outside_partner(synergy, "小画廊")
+
+    started = synergy("partners", "review", "start", museum, "--reason", "applies to co-organize",
+                      "--evidence", "营业执照=docs://museum/licence")
+    assert started.code == 0 and "under_review" in started.out, started
+    assert synergy("partners", "review", "evidence", museum, "--title", "预案", "--ref", "docs://m/s").code == 0
+    for reviewer, mark in (("协调小组·张", 5), ("协调小组·李", 4)):
+        scored = synergy("partners", "score", museum, "--reviewer", reviewer,
+                         *[arg for key in CRITERIA for arg in ("--score", f"{key}={mark}")])
+        assert scored.code == 0, scored
+    shown = synergy.json("partners", "review", "show", museum)
+    assert shown["current"]["tally"]["weighted_total"] == 90.0
+    assert "协调小组·李" in synergy("partners", "review", "show", museum).out
+    approved = synergy.json("partners", "approve", museum, "--condition", "每场活动前提交安全预案")
+    assert approved["status"] == "approved_with_conditions"
+
+    bad_score = synergy("partners", "score", gallery, "--reviewer", "x", "--score", "legal_qualification=five")
+    assert bad_score.code == 2
+    no_review = synergy("partners", "score", gallery, "--reviewer", "x", "--score", "legal_qualification=5")
+    assert no_review.code == 1 and "409" in no_review.err
+    assert synergy("partners", "review", "start", gallery).code == 0
+    for reviewer in ("协调小组·张", "协调小组·李"):
+        assert synergy("partners", "score", gallery, "--reviewer", reviewer,
+                       *[arg for key in CRITERIA for arg in ("--score", f"{key}=1")]).code == 0
+    assert synergy.json("partners", "reject", gallery, "--reason", "资质文件不全")["status"] == "rejected"
+
+    assert synergy.json("partners", "suspend", museum, "--reason", "safety incident")["status"] == "suspended"
+    assert synergy.json("partners", "reinstate", museum)["status"] == "approved_with_conditions"
+    updated = synergy.json("partners", "update", museum, "--description", "Science and city history")
+    assert updated["description"] == "Science and city history"
+    assert synergy("partners", "update", museum).code == 2
+    assert synergy.json("partners", "list", "--status", "approved_with_conditions")[0]["id"] == museum
+    assert [p["id"] for p in synergy.json("partners", "list", "--search", "画廊")] == [gallery]
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    mou = tmp_path / "mou.json"
+    mou.write_text(json.dumps({
+        "partner_id": museum, "scope": "Science and art lectures", "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=20)).isoformat(),
+        "signed_by": [{"party": "partner", "name": "城市博物馆", "signed_on": today.isoformat()},
+                      {"party": "counterpart", "name": "图书馆馆长", "signed_on": today.isoformat()}]}))
+    signed = synergy.json("agreements", "sign", "--file", str(mou))
+    assert signed["partner_id"] == museum
+    expiring = synergy.json("agreements", "expiring", "--within", "30")
+    assert [(a["id"], a["days_left"]) for a in expiring] == [(signed["id"], 20)]
+    assert synergy.json("agreements", "expiring", "--within", "10") == []
+    assert [a["id"] for a in synergy.json("agreements", "of", museum)] == [signed["id"]]
+    assert [a["id"] for a in synergy.json("agreements", "list", "--status", "in_force")] == [signed["id"]]
+    assert synergy("agreements", "show", signed["id"]).code == 0
+    assert synergy("agreements", "check").code == 0
+    refused = synergy("agreements", "sign", "--file", str(mou.with_name("absent.json")))
+    assert refused.code == 2
+    mou.write_text(json.dumps({"partner_id": gallery, "scope": "x", "starts_on": today.isoformat(),
+                               "ends_on": today.isoformat(), "signed_by": []}))
+    assert synergy("agreements", "sign", "--file", str(mou)).code == 1
 
 
 @pytest.mark.cluster
