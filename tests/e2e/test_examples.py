@@ -132,11 +132,15 @@ def test_the_museum_receives_verifies_and_deduplicates_webhooks(cluster, tmp_pat
     assert [d.state for d in deliveries] == ["delivered"]
 
 
-def ingress_exists(amqp_uri: str) -> bool:
+INGRESS_QUEUE = "synergy.events.ingress"  # where the events service takes what comes in on the ingress
+
+
+def ingress_consumed(amqp_uri: str) -> bool:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     try:
-        connection.channel().exchange_declare(INGRESS_EXCHANGE, passive=True)
-        return True
+        channel = connection.channel()
+        channel.exchange_declare(INGRESS_EXCHANGE, passive=True)
+        return channel.queue_declare(INGRESS_QUEUE, passive=True).method.consumer_count > 0
     except pika.exceptions.ChannelClosedByBroker:
         return False
     finally:
@@ -146,9 +150,9 @@ def ingress_exists(amqp_uri: str) -> bool:
 
 @pytest.mark.cluster
 def test_the_youth_league_publishes_over_the_bus_and_gets_the_answer(cluster):
-    if not ingress_exists(cluster.amqp_uri):
-        pytest.skip(f"waiting for the ingress of issue 4: the events service declares no {INGRESS_EXCHANGE} "
-                    "exchange yet")
+    if not ingress_consumed(cluster.amqp_uri):
+        pytest.skip(f"waiting for the ingress of issue 4: no {INGRESS_EXCHANGE} exchange with the events "
+                    f"service consuming {INGRESS_QUEUE} yet")
     client = SynergyClient(cluster.cluster.gateway_url, cluster.key)
     league = client.register_partner(LEAGUE)
     accepted = run_example("youth_league_bus", "submit", "--lead", league.id, env=example_env(cluster))
