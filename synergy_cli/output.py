@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+
+from services.common.config import env
 
 SECRET_KEYS = frozenset({"secret", "api_key", "key_secret", "token", "password", "authorization"})
 REDACTED = "[redacted]"
@@ -33,13 +38,32 @@ def pluck(document: Any, path: str) -> Any:
     return document
 
 
-def cell(value: Any) -> str:
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def display_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(env("DISPLAY_TIMEZONE"))
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def local_time(text: str) -> str:
+    """An RFC 3339 moment as people read it, in the display zone (Asia/Shanghai unless DISPLAY_TIMEZONE)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(display_zone())
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def cell(value: Any, human: bool = False) -> str:
+    """A value as text: for people (``human``) moments in the display zone; for CSV as the API gave them."""
     if value is None:
         return ""
+    if human and isinstance(value, str) and MOMENT.match(value):
+        return local_time(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(cell(v) for v in value) if all(not isinstance(v, dict | list) for v in value) \
+        return ", ".join(cell(v, human) for v in value) if all(not isinstance(v, dict | list) for v in value) \
             else f"{len(value)} item(s)"
     if isinstance(value, dict):
         if set(value) <= {"zh", "en"}:
@@ -58,7 +82,7 @@ def pad(text: str, size: int) -> str:
 
 
 def render_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    cells = [[cell(pluck(row, column)) for column in columns] for row in rows]
+    cells = [[cell(pluck(row, column), human=True) for column in columns] for row in rows]
     heads = [column.upper() for column in columns]
     sizes = [max([width(heads[i])] + [width(r[i]) for r in cells]) for i in range(len(columns))]
     lines = ["  ".join(pad(h, s) for h, s in zip(heads, sizes, strict=True)).rstrip()]
@@ -69,7 +93,7 @@ def render_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
 def render_record(document: dict) -> str:
     keys = list(document)
     size = max((width(k) for k in keys), default=0)
-    return "\n".join(f"{pad(k, size)}  {cell(document[k])}" for k in keys)
+    return "\n".join(f"{pad(k, size)}  {cell(document[k], human=True)}" for k in keys)
 
 
 def csv_columns(rows: Sequence[dict], columns: Sequence[str]) -> list[str]:

@@ -137,7 +137,7 @@ def recommend(app: App, themes, paths, resources, level, limit) -> None:
     """Partners that may organize, ranked with their reasons. POST /v1/partners/recommendations."""
     request = body_from(None, themes=themes, paths=paths, resources=resources, level=level, limit=limit)
     found = app.client.recommend_partners(request)
-    rows = [dict(item, why="; ".join(f"{r['code']} +{r['points']:g}" for r in item.get("reasons", [])))
+    rows = [dict(item, why="; ".join(f"{r['code']} {r['points']:+g}" for r in item.get("reasons", [])))
             for item in found["items"]]
     app.out.rows(rows, ["partner_id", "name", "status", "score", "why"])
 

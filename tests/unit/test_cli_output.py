@@ -37,3 +37,14 @@ def test_texts_in_two_languages_take_a_csv_column_each():
     Output("csv", stream).rows([{"id": "prt_1", "name": {"zh": "历史学院", "en": "History"}},
                                 {"id": "prt_2", "name": {"zh": "校团委"}}], ["id", "name"])
     assert stream.getvalue() == "id,name.zh,name.en\nprt_1,历史学院,History\nprt_2,校团委,\n"
+
+
+def test_tables_show_moments_in_the_display_zone_and_csv_as_given(monkeypatch):
+    monkeypatch.delenv("DISPLAY_TIMEZONE", raising=False)
+    row = {"id": "act_1", "starts_at": "2026-12-05T02:00:00.000Z", "day": "2026-12-05"}
+    assert render_table([row], ["starts_at", "day"]).splitlines()[1] == "2026-12-05 10:00  2026-12-05"
+    stream = io.StringIO()
+    Output("csv", stream).rows([row], ["starts_at"])
+    assert stream.getvalue().splitlines()[1] == "2026-12-05T02:00:00.000Z"
+    monkeypatch.setenv("DISPLAY_TIMEZONE", "UTC")
+    assert render_table([row], ["starts_at"]).splitlines()[1] == "2026-12-05 02:00"
