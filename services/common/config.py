@@ -23,6 +23,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "LOG_LEVEL": ("INFO", "logging level of the services"),
     "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
     "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
+    "PERSONAL_DATA_RETENTION_DAYS": ("180", "days after an activity ends until its registrants' data are anonymised"),
+    "EVENTS_SWEEP_SECONDS": ("60", "how often events looks for personal data past their retention period"),
+    "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
 }
 
 
