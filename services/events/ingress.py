@@ -133,10 +133,34 @@ class ReplySender:
         self.connection = self.producer = None
 
 
+def answer(replies: ReplySender, message, reply: dict) -> None:
+    reply_to = message.properties.get("reply_to")
+    if not reply_to:
+        log.info("ingress request %s has no reply_to; answer: %s", reply.get("request_id"), reply["status"])
+        return
+    correlation = message.properties.get("correlation_id") or message.properties.get("message_id") or ""
+    replies.send(reply_to, correlation, reply)
+
+
+class IngressQueueConsumer(DeadLetteringQueueConsumer):
+    """A body the broker's content type says is JSON but is not: answered as refused, not silently dropped."""
+
+    def on_decode_error(self, message, exc):
+        if not hasattr(self, "replies"):
+            self.replies = ReplySender(Settings.from_env().amqp_uri)
+        try:
+            answer(self.replies, message, refusal(message.properties.get("message_id"), "Malformed request",
+                                                  f"The body is not JSON: {exc}"))
+            message.ack()
+        except Exception:  # noqa: BLE001 - no answer possible: keep the message in the dead letters
+            log.exception("could not answer an undecodable ingress request")
+            message.reject(requeue=False)
+
+
 class IngressConsumer(Consumer):
     """The entrypoint: the decorated method receives an ``IngressRequest`` and returns the accepted answer."""
 
-    queue_consumer = DeadLetteringQueueConsumer()
+    queue_consumer = IngressQueueConsumer()
 
     def __init__(self, **kwargs):
         super().__init__(queue=None, requeue_on_error=True, expected_exceptions=DECLARED, **kwargs)
@@ -152,13 +176,8 @@ class IngressConsumer(Consumer):
         super().stop()
         self.replies.close()
 
-    def _answer(self, message, answer: dict) -> None:
-        reply_to = message.properties.get("reply_to")
-        if not reply_to:
-            log.info("ingress request %s has no reply_to; answer: %s", answer.get("request_id"), answer["status"])
-            return
-        correlation = message.properties.get("correlation_id") or message.properties.get("message_id") or ""
-        self.replies.send(reply_to, correlation, answer)
+    def _answer(self, message, reply: dict) -> None:
+        answer(self.replies, message, reply)
 
     def handle_message(self, body, message):
         try:

@@ -16,14 +16,27 @@ from services.events.store import EventsStore
 from services.events.usecases import EventsApp
 
 
+class _Injected:
+    """Another dependency of the same worker, looked up when used (dependencies are injected in any order)."""
+
+    def __init__(self, service, name: str):
+        self._service, self._name = service, name
+
+    def __getattr__(self, attr):
+        return getattr(getattr(self._service, self._name), attr)
+
+
 class App(DependencyProvider):
     """The use cases, over this worker's store and partners proxy."""
 
+    def setup(self):
+        self.settings = Settings.from_env()
+        self.retention_days = int(env("PERSONAL_DATA_RETENTION_DAYS"))
+
     def get_dependency(self, worker_ctx):
         service = worker_ctx.service
-        settings = Settings.from_env()
-        return EventsApp(service.store, service.partners, display_timezone=settings.display_timezone,
-                         retention_days=int(env("PERSONAL_DATA_RETENTION_DAYS")))
+        return EventsApp(_Injected(service, "store"), _Injected(service, "partners"),
+                         display_timezone=self.settings.display_timezone, retention_days=self.retention_days)
 
 
 class EventsService(ServiceBase):
