@@ -144,6 +144,11 @@ class EventsStore:
         return [doc["_id"] for doc in self.activities.find({"organizer_ids": partner_id}, {"_id": 1, "status": 1})
                 if doc.get("status") in LIVE]
 
+    def due(self, status: str, field: str, now: datetime, limit: int = 100) -> list[str]:
+        """Activities in ``status`` whose ``field`` (starts_at or ends_at) has come."""
+        found = self.activities.find({"status": status, field: {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
+
     def ended_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
         """Activities that ended before ``cutoff`` whose personal data were not yet dealt with."""
         found = self.activities.find({"ends_at": {"$lt": cutoff}}, {"_id": 1, "retention_done": 1}).limit(limit * 10)

@@ -33,6 +33,7 @@ from services.events.store import EventsStore
 from services.events.venues import Venue, VenueTaken
 
 RELEASES_VENUE = ("cancelled", "archived", "postponed")
+SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
 
 
 @contextmanager
@@ -508,8 +509,16 @@ class EventsApp:
             self.store.change(activity_id, flag, applied_event=envelope.id)
 
     def sweep(self) -> dict:
-        """Start and finish activities on time, and anonymise personal data past the retention period."""
+        """Start and finish published activities on time; anonymise personal data past the retention period."""
         now = self.now()
+        moved = 0
+        for status, field, step in (("published", "starts_at", self.start), ("in_progress", "ends_at", self.complete)):
+            for activity_id in self.store.due(status, field, now):
+                try:
+                    step(activity_id, SCHEDULE)
+                    moved += 1
+                except Conflict:  # someone moved it meanwhile
+                    continue
         cutoff = now - self.retention
         anonymised = 0
         for activity_id in self.store.ended_before(cutoff):
@@ -519,7 +528,7 @@ class EventsApp:
             self.store.change_roster(activity_id, anonymise)
             self.store.change(activity_id, lambda a: setattr(a, "retention_done", True))
             anonymised += 1
-        return {"anonymised": anonymised}
+        return {"anonymised": anonymised, "moved": moved}
 
     def ingress(self, request) -> dict:
         """A command from the ingress exchange (see ingress.py), validated exactly as over HTTP."""
