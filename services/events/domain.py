@@ -42,6 +42,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "cancelled": ("archived",),
     "archived": (),
 }
+SUBMITTABLE = ("draft", "returned", "postponed")
 # A change of these sends an approved or published activity back for approval.
 NEEDS_APPROVAL = ("title", "starts_at", "ends_at", "venue", "venue_id")
 EDITABLE = ("title", "activity_type", "paths", "themes", "elements", "audience", "aims", "brand", "series",
@@ -221,6 +222,8 @@ class JointActivity:
     def submit(self, now: datetime, actor: Actor) -> dict:
         """Ask the coordination group to approve; returns the data of ``activity.submitted``."""
         self._lead_or_group(actor, "submit an activity")
+        if self.status not in SUBMITTABLE:  # approved or published ones go back only through a material edit
+            raise IllegalTransition(self.id, self.status, "submitted")
         previous = self._move("submitted", now, actor)
         return self._step(previous, actor, now)
 

@@ -255,3 +255,47 @@ def test_listing_filters_search_and_pages_and_the_calendar_parses(cluster):
     assert len(whole) == 3
     first_start = datetime.fromisoformat(made[0]["starts_at"].replace("Z", "+00:00")).replace(microsecond=0)
     assert whole[0].decoded("dtstart") == first_start, "iCalendar times have whole seconds"
+
+
+def test_every_write_route_refuses_bad_input_over_http_and_nothing_is_stored_or_announced(cluster):
+    api = cluster.api
+    faculty = register(api, FACULTY)
+    hall = ok(api.post("/v1/venues", {"name": "Hall", "kind": "library_space"}), 201)
+    made = published(api, activity(faculty["id"], venue_id=hall["id"]))
+    path = f"/v1/activities/{made['id']}"
+    registration = ok(api.post(f"{path}/registrations", {"person_id": "s1", "email": "s1@uni.edu"}), 201)
+    eventually(lambda: all(not d.get("outbox_pending") for name in ("activities", "rosters", "venues")
+                           for d in cluster.db("events")[name].find()), timeout=10)
+    tap = Tap(cluster.amqp_uri, "#")
+
+    def snapshot() -> dict:
+        return {name: sorted((d["_id"], d["_rev"]) for d in cluster.db("events")[name].find())
+                for name in ("activities", "rosters", "venues")}
+    before = snapshot()
+    writes = [
+        ("post", "/v1/activities"), ("patch", path), ("post", f"{path}/submit"), ("post", f"{path}/approve"),
+        ("post", f"{path}/return"), ("post", f"{path}/cancel"), ("post", f"{path}/postpone"),
+        ("post", f"{path}/organizers"), ("put", f"{path}/organizers/{faculty['id']}/contributions"),
+        ("put", f"{path}/organizers/{faculty['id']}/tasks"), ("post", "/v1/venues"),
+        ("post", f"{path}/registrations"), ("post", f"{path}/check-ins"), ("post", f"{path}/volunteer-roles"),
+        ("post", f"{path}/volunteer-shifts"), ("post", f"{path}/volunteers"),
+    ]
+    for method, url in writes:
+        operator = getattr(api, method)(url, {"$where": "1"})
+        malformed = getattr(api, method)(url, data=b"{no", headers={"content-type": "application/json"})
+        if url.endswith("/submit"):
+            assert operator.status_code == 409  # takes no body; the state decides (already published)
+            continue
+        assert operator.status_code == 422, (url, operator.text)
+        assert operator.headers["content-type"] == "application/problem+json"
+        assert "$where" in json.dumps(operator.json()["errors"]), (url, operator.text)
+        assert malformed.status_code == 400, (url, malformed.text)
+    wrong = [api.post(f"{path}/check-ins", {"code": "ZZZZZZZZ"}),
+             api.post(f"{path}/registrations/{registration['registration_id']}x/cancel"),
+             api.post(f"{path}/volunteers/vol_missing/hours", {"hours": 2}),
+             api.patch("/v1/activities/act_missing", {"description": "x"})]
+    assert [r.status_code for r in wrong] == [409, 404, 404, 404], [r.text for r in wrong]
+    assert api.post(f"{path}/publish").status_code == 409
+    assert snapshot() == before
+    assert tap.drain(1.0) == []
+    tap.close()
