@@ -394,6 +394,30 @@ class JointActivity:
         if partner_id in self.suspended_organizers:
             self.suspended_organizers.remove(partner_id)
 
+    # series -------------------------------------------------------------------------------------------------
+    def join_series(self, series: str, actor: Actor) -> None:
+        """Make this activity the first occurrence of a series (it keeps its registrations)."""
+        self._lead_or_group(actor, "start a series")
+        if self.series is None:
+            self.series, self.occurrence = series, 1
+
+    def occurrence_at(self, activity_id: str, *, starts_at: datetime, ends_at: datetime, number: int,
+                      now: datetime, actor: Actor) -> JointActivity:
+        """A new draft occurrence of this activity's series at another time, with its own registrations."""
+        self._lead_or_group(actor, "add an occurrence")
+        shift = starts_at - self.starts_at
+        organizers = [Organizer(o.partner_id, o.role, dict(o.name), o.level, o.responsibility)
+                      for o in self.organizers]
+        return JointActivity.draft(
+            activity_id, organizers=organizers, starts_at=starts_at, ends_at=ends_at, now=now,
+            title=dict(self.title), activity_type=self.activity_type, paths=list(self.paths),
+            themes=list(self.themes), venue=self.venue, description=self.description,
+            elements=list(self.elements), audience=list(self.audience), aims=list(self.aims), brand=self.brand,
+            series=self.series or self.id, occurrence=number, all_day=self.all_day, venue_id=self.venue_id,
+            setup_minutes=self.setup_minutes, teardown_minutes=self.teardown_minutes, capacity=self.capacity,
+            registration_opens_at=self.registration_opens_at + shift if self.registration_opens_at else None,
+            registration_closes_at=self.registration_closes_at + shift if self.registration_closes_at else None)
+
     # what consumers learn -----------------------------------------------------------------------------------
     def published_data(self, published_at: datetime) -> dict:
         return {

@@ -109,6 +109,16 @@ class Postponement(Cancellation):
             raise ValidationError("An activity must end after it starts.", "new_ends_at")
 
 
+class Occurrence(StrictSchema):
+    starts_at = fields.AwareDateTime(format="iso", required=True)
+    ends_at = fields.AwareDateTime(format="iso", required=True)
+
+    @validates_schema
+    def ends_after_start(self, data, **_):
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("An activity must end after it starts.", "ends_at")
+
+
 class CoOrganizer(StrictSchema):
     partner_id = fields.String(required=True, validate=PARTNER_ID)
     responsibility = fields.String(validate=validate.Length(max=300), load_default="")

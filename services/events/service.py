@@ -53,6 +53,10 @@ class EventsService(ServiceBase):
         return self.app.create(payload, Actor.of(actor))
 
     @rpc
+    def add_occurrence(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.add_occurrence(activity_id, payload, Actor.of(actor))
+
+    @rpc
     def get_activity(self, activity_id: str) -> dict:
         return self.app.get(activity_id)
 

@@ -144,6 +144,9 @@ class EventsStore:
         return [doc["_id"] for doc in self.activities.find({"organizer_ids": partner_id}, {"_id": 1, "status": 1})
                 if doc.get("status") in LIVE]
 
+    def count_in_series(self, series: str) -> int:
+        return self.activities.count_documents({"series": series})
+
     def due(self, status: str, field: str, now: datetime, limit: int = 100) -> list[str]:
         """Activities in ``status`` whose ``field`` (starts_at or ends_at) has come."""
         found = self.activities.find({"status": status, field: {"$lte": now}}, {"_id": 1}).limit(limit)

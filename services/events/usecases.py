@@ -165,14 +165,7 @@ class EventsApp:
         activity = self._draft(payload, ids.new_id("act"))
         if not (actor.is_coordination_group or actor.partner_id == activity.lead.partner_id):
             raise Forbidden("A partner drafts activities it leads.", {"field": "lead_organizer"})
-        if activity.venue_id:
-            self._book(activity)
-        try:
-            self.store.add(activity)
-        except Exception:
-            self._release(activity.venue_id, activity.id)
-            raise
-        return self.store.get(activity.id)
+        return self._add_booked(activity)
 
     def create_submitted(self, payload: dict, actor: Actor, activity_id: str, origin: dict) -> tuple[dict, bool]:
         """Draft and submit in one write (the ingress); the same id twice changes nothing. (activity, created)."""
@@ -189,6 +182,30 @@ class EventsApp:
             self._book(activity)
         created = self.store.add_once(activity, self._events([("activity.submitted", step)], activity.id))
         return self.store.get(activity_id), created
+
+    def _add_booked(self, activity: JointActivity) -> dict:
+        if activity.venue_id:
+            self._book(activity)
+        try:
+            self.store.add(activity)
+        except Exception:
+            self._release(activity.venue_id, activity.id)
+            raise
+        return self.store.get(activity.id)
+
+    def add_occurrence(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        """The next occurrence of a series (a lecture series): a new draft at another time."""
+        data = load(schemas.Occurrence(), payload)
+        source = self._activity(activity_id)
+        series = source.series or source.id
+        earlier = self.store.count_in_series(series) + (1 if source.series is None else 0)
+        with rules():
+            activity = source.occurrence_at(ids.new_id("act"), number=earlier + 1, now=self.now(), actor=actor,
+                                            **data)
+        created = self._add_booked(activity)
+        if source.series is None:  # only once the new occurrence exists: a refusal changes nothing
+            self.store.change(source.id, lambda a: a.join_series(series, actor))
+        return created
 
     def get(self, activity_id: str) -> dict:
         found = self.store.get(str(activity_id))

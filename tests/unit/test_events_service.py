@@ -230,3 +230,28 @@ def test_a_hold_left_behind_by_a_crash_does_not_block_the_venue(world):
     clock.now = NOW + timedelta(minutes=10)
     made = service.create_activity(body(venue_id=venue["id"]), GROUP)
     assert [b["activity_id"] for b in service.get_venue(venue["id"])["bookings"]] == [made["id"]]
+
+
+def test_a_series_gets_occurrences_each_with_its_own_registrations_and_booking(world):
+    service, store, _ = world
+    venue = service.register_venue({"name": "Hall", "kind": "library_space"})
+    first = published(service, venue_id=venue["id"], registration_closes_at=(START - timedelta(hours=1)).isoformat())
+    week = timedelta(days=7)
+    with pytest.raises(Conflict):
+        service.add_occurrence(first["id"], {"starts_at": START.isoformat(),
+                                             "ends_at": (START + timedelta(hours=1)).isoformat()}, GROUP)
+    assert service.get_activity(first["id"])["series"] is None, "a refused occurrence changes nothing"
+    with pytest.raises(ValidationFailed):
+        service.add_occurrence(first["id"], {"starts_at": (START + week).isoformat()}, GROUP)
+    with pytest.raises(Forbidden):
+        service.add_occurrence(first["id"], {"starts_at": (START + week).isoformat(),
+                                             "ends_at": (START + week + timedelta(hours=2)).isoformat()},
+                               {"by": "k", "partner_id": CO})
+    second = service.add_occurrence(first["id"], {"starts_at": (START + week).isoformat(),
+                                                  "ends_at": (START + week + timedelta(hours=2)).isoformat()}, GROUP)
+    assert (second["status"], second["series"], second["occurrence"]) == ("draft", first["id"], 2)
+    assert second["registration_closes_at"] == START + week - timedelta(hours=1)
+    assert [o["partner_id"] for o in second["organizers"]] == [LEAD, CO]
+    assert service.get_activity(first["id"])["occurrence"] == 1
+    assert store.roster(second["id"]).registrations == []
+    assert len(service.get_venue(venue["id"])["bookings"]) == 2

@@ -67,6 +67,14 @@ class ActivityRoutes:
         body = read_json(request) if request.content_length or step != "approve" else {}
         return json_response(getattr(self.events, f"{step}_activity")(activity_id, body, actor(self.principal)))
 
+    @http("POST", "/v1/activities/<string:activity_id>/occurrences")
+    @endpoint()
+    def add_occurrence(self, request: Request, activity_id: str) -> Response:
+        """The next occurrence of the activity's series ({starts_at, ends_at}): a new draft."""
+        authorize(self.principal, "activity.add_occurrence", activity_id=activity_id)
+        created = self.events.add_occurrence(activity_id, read_json(request), actor(self.principal))
+        return json_response(created, 201, {"Location": f"/v1/activities/{created['id']}"})
+
     @http("POST", "/v1/activities/<string:activity_id>/organizers")
     @endpoint()
     def add_co_organizer(self, request: Request, activity_id: str) -> Response:
