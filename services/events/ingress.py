@@ -31,7 +31,7 @@ import kombu
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
-from services.common import ids
+from services.common import failpoints, ids
 from services.common.bus import DEAD_LETTER_EXCHANGE, UNROUTED_EXCHANGE
 from services.common.config import Settings, env
 from services.common.envelope import Envelope, EnvelopeError
@@ -200,6 +200,7 @@ class IngressConsumer(Consumer):
 
     def handle_result(self, message, request, worker_ctx, result=None, exc_info=None):
         exc = exc_info[1] if exc_info else None
+        failpoints.reach("ingress.before_answer")
         try:
             if exc is None:
                 self._answer(message, result)

@@ -1,13 +1,15 @@
 """A campus system publishes a joint activity over the bus with pika and gets its answer on its reply queue."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import pytest
 
+from services.common import failpoints
 from tests.e2e.test_walking_skeleton import FACULTY, YOUTH_LEAGUE, register
 from tests.integration.test_events_flows import activity
-from tests.support.ingress_client import IngressClient
+from tests.support.ingress_client import IngressClient, envelope
 
 pytestmark = pytest.mark.cluster
 
@@ -63,3 +65,22 @@ def test_submit_and_publish_over_the_bus_validated_like_http_and_answered(make_c
     created = api.get(f"/v1/activities/{own['activity_id']}").json()
     assert created["history"][-1]["by"] == f"amqp:{user}"
     bound.close()
+
+
+def test_a_crash_after_the_write_and_before_the_answer_loses_nothing_and_creates_nothing_twice(make_cluster):
+    cluster = make_cluster()
+    cluster.start()
+    faculty = register(cluster.api, FACULTY)
+    cluster.stop("events")
+    cluster.start("events", extra_env={"SYNERGY_FAILPOINT": "ingress.before_answer"})
+    client = IngressClient(cluster.amqp_uri)
+    correlation = client.send(json.dumps(envelope("activity.submit", activity(faculty["id"]), "req_crash")).encode(),
+                              "activity.submit")
+    assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
+    activities = cluster.db("events")["activities"]
+    assert activities.count_documents({}) == 1, "the activity was written before the crash"
+    cluster.start("events")
+    answer = client.answer(correlation, timeout=30)
+    assert answer["status"] == "accepted" and answer["activity_id"] == activities.find_one()["_id"]
+    assert activities.count_documents({}) == 1, "the redelivered request created nothing new"
+    client.close()
