@@ -153,9 +153,13 @@ class EventsStore:
         return [doc["_id"] for doc in found]
 
     def ended_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
-        """Activities that ended before ``cutoff`` whose personal data were not yet dealt with."""
-        found = self.activities.find({"ends_at": {"$lt": cutoff}}, {"_id": 1, "retention_done": 1}).limit(limit * 10)
-        return [doc["_id"] for doc in found if not doc.get("retention_done")][:limit]
+        """Activities that ended before ``cutoff`` whose personal data were not yet dealt with.
+
+        ``$in: [False, None]`` also finds documents written before the field existed, on both stores.
+        """
+        found = self.activities.find({"ends_at": {"$lt": cutoff}, "retention_done": {"$in": [False, None]}},
+                                     {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
 
     # venues -------------------------------------------------------------------------------------------------
     def add_venue(self, venue: Venue) -> None:
@@ -208,6 +212,9 @@ class EventsStore:
                 continue
             if as_of and known.get("as_of", "") > as_of:
                 return False
+            if "_rev" not in known:  # written by an earlier version, without a revision: adopt it once
+                self.partners.replace_one({"_id": doc["_id"]}, documents.with_events(dict(doc, _rev=1), ()))
+                return True
             try:
                 documents.replace(self.partners, dict(doc, _rev=known.get("_rev", 1)))
                 return True

@@ -74,3 +74,18 @@ def test_rosters_venues_and_the_partner_directory_round_trip(db):  # noqa: F811
     assert store.remember_partner(dict(partner, status="approved"), "2026-11-03T00:00:00Z")
     assert not store.remember_partner(dict(partner, status="under_review"), "2026-11-02T00:00:00Z")
     assert store.partner("p1")["status"] == "approved"
+    store.partners.insert_one({"_id": "p2", "name": {"zh": "y"}, "level": "campus", "kind": "faculty",
+                               "status": "active"})  # as the first version wrote it
+    assert store.remember_partner(dict(partner, partner_id="p2", status="suspended"), "2026-11-03T00:00:00Z")
+    assert store.partner("p2")["status"] == "suspended"
+
+
+def test_old_activities_without_the_retention_mark_are_found_and_done_ones_never_again(db):  # noqa: F811
+    from services.events.store import EventsStore
+    store = EventsStore(db)
+    for n in range(3):
+        store.add(make(n, "p1"))
+    store.activities.insert_one({"_id": "act_legacy", "ends_at": NOW, "_rev": 1})  # written before the field
+    for n in range(2):
+        store.change(f"act_{n}", lambda a: setattr(a, "retention_done", True))
+    assert sorted(store.ended_before(NOW + timedelta(days=30))) == ["act_2", "act_legacy"]
