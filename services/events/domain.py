@@ -300,6 +300,7 @@ class JointActivity:
         if not reason.strip():
             raise ActivityRuleBroken("Say why the activity is cancelled.", "reason")
         self._move("cancelled", now, actor, reason)
+        self.sequence += 1  # calendar copies learn of the cancellation
         return {"activity_id": self.id, "title": self.title, "reason": reason,
                 "organizers": [o.ref() for o in self.organizers], "starts_at": isoformat(self.starts_at)}
 

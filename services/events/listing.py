@@ -17,6 +17,9 @@ import icalendar
 from services.common.clock import isoformat, parse_iso
 
 PUBLIC_STATUSES = ("published", "in_progress", "completed")
+# The calendar also keeps once-published activities that were called off, so subscribers' copies follow.
+CALENDAR_STATUSES = PUBLIC_STATUSES + ("cancelled", "postponed", "archived")
+ICAL_STATUS = {"cancelled": "CANCELLED", "postponed": "TENTATIVE"}
 _WORD = re.compile(r"[0-9a-z]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 MIN_PREFIX = 2
@@ -95,7 +98,7 @@ def calendar(activities: list[dict], *, display_zone: str, now: datetime, name: 
         event.add("description", description)
         categories = [activity["activity_type"], *activity.get("paths", []), *activity.get("themes", [])]
         event.add("categories", categories)
-        event.add("status", "CANCELLED" if activity["status"] == "cancelled" else "CONFIRMED")
+        event.add("status", ICAL_STATUS.get(activity["status"], "CONFIRMED"))
         event.add("sequence", activity.get("sequence", 0))
         event.add("x-synergy-organizers", ",".join(o["partner_id"] for o in activity["organizers"]))
         cal.add_component(event)

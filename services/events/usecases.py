@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from services.common import ids
 from services.common.catalogue import announce
@@ -27,7 +28,7 @@ from services.events.domain import (
     NotPermitted,
     Organizer,
 )
-from services.events.listing import PUBLIC_STATUSES, calendar, decode_cursor, encode_cursor
+from services.events.listing import CALENDAR_STATUSES, PUBLIC_STATUSES, calendar, decode_cursor, encode_cursor
 from services.events.registration import ActivityView, RegistrationRefused, Roster, participation_items
 from services.events.store import EventsStore
 from services.events.venues import Venue, VenueTaken
@@ -37,7 +38,7 @@ SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
 
 
 @contextmanager
-def rules() -> Iterator[None]:
+def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
     """Domain refusals as declared errors: the caller learns which field or state is at fault."""
     try:
         yield
@@ -49,7 +50,7 @@ def rules() -> Iterator[None]:
         raise Forbidden(str(exc), {}) from None
     except VenueTaken as exc:
         holder = {k: (isoformat(v) if isinstance(v, datetime) else v) for k, v in exc.holder.items()}
-        raise Conflict(str(exc), {"field": "venue_id", "held_by": holder}) from None
+        raise Conflict(exc.describe(ZoneInfo(zone)), {"field": "venue_id", "held_by": holder}) from None
     except RegistrationRefused as exc:
         if exc.conflict:
             raise Conflict(str(exc), {"field": exc.field}) from None
@@ -129,7 +130,7 @@ class EventsApp:
                 venue.release(holder["activity_id"])
             venue.book(activity_id=activity.id, title=activity.title, organizer_id=activity.lead.partner_id,
                        organizer_name=activity.lead.name, starts_at=starts, ends_at=ends, now=self.now())
-        with rules():
+        with rules(self.display_timezone):
             self.store.change_venue(activity.venue_id, book)
 
     def _stale(self, holder: dict, venue_id: str) -> bool:
@@ -317,7 +318,8 @@ class EventsApp:
             return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor))
 
     # listings -----------------------------------------------------------------------------------------------
-    def _find(self, query: dict | None, *, cap: int | None = None) -> tuple[list[dict], int]:
+    def _find(self, query: dict | None, *, cap: int | None = None,
+              statuses: tuple[str, ...] = PUBLIC_STATUSES) -> tuple[list[dict], int]:
         criteria = load(schemas.ActivityFilter(), query or {})
         limit = cap or criteria.pop("limit")
         criteria.pop("limit", None)
@@ -326,7 +328,7 @@ class EventsApp:
             after_key = decode_cursor(cursor) if cursor else None
         except ValueError as exc:
             raise ValidationFailed(str(exc), {"errors": {"cursor": [str(exc)]}}) from None
-        return self.store.find(**criteria, after_key=after_key, statuses=PUBLIC_STATUSES, limit=limit), limit
+        return self.store.find(**criteria, after_key=after_key, statuses=statuses, limit=limit), limit
 
     def listing(self, query: dict | None) -> dict:
         items, limit = self._find(query)
@@ -334,7 +336,10 @@ class EventsApp:
         return {"items": items, "next_cursor": next_cursor}
 
     def calendar(self, query: dict | None) -> str:
-        items, _ = self._find({k: v for k, v in (query or {}).items() if k not in ("limit", "cursor")}, cap=2000)
+        """The published activities, and those published once and then cancelled or postponed."""
+        criteria = {k: v for k, v in (query or {}).items() if k not in ("limit", "cursor")}
+        items, _ = self._find(criteria, cap=2000, statuses=CALENDAR_STATUSES)
+        items = [item for item in items if item.get("published_at") is not None]
         return calendar(items, display_zone=self.display_timezone, now=self.now()).decode("utf-8")
 
     # venues -------------------------------------------------------------------------------------------------

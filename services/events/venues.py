@@ -7,7 +7,7 @@ embedded store alike. The loser is told which activity holds the venue and who o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 VENUE_KINDS = ("library_space", "partner_space")
 KEEP_PAST = timedelta(days=2)  # bookings that ended longer ago are dropped from the venue's document
@@ -15,11 +15,18 @@ KEEP_PAST = timedelta(days=2)  # bookings that ended longer ago are dropped from
 
 class VenueTaken(Exception):
     def __init__(self, venue: Venue, holder: dict):
-        when = f"{holder['starts_at'].isoformat()} – {holder['ends_at'].isoformat()}"
-        super().__init__(f"{venue.name} is booked by activity {holder['activity_id']} "
-                         f"({holder['title'].get('zh', '')}) of {holder['organizer_id']} "
-                         f"({holder['organizer_name'].get('zh', '')}) for {when}, setup and teardown included.")
+        self.venue_name = venue.name
         self.holder = holder
+        super().__init__(self.describe(UTC))
+
+    def describe(self, zone: tzinfo) -> str:
+        """Which activity of which organizer holds the venue, and when (in ``zone``)."""
+        holder = self.holder
+        when = " – ".join(holder[key].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+                          for key in ("starts_at", "ends_at"))
+        return (f"{self.venue_name} is booked by activity {holder['activity_id']} ({holder['title'].get('zh', '')}) "
+                f"of {holder['organizer_id']} ({holder['organizer_name'].get('zh', '')}) for {when}, setup and "
+                "teardown included.")
 
 
 @dataclass

@@ -256,6 +256,13 @@ def test_listing_filters_search_and_pages_and_the_calendar_parses(cluster):
     first_start = datetime.fromisoformat(made[0]["starts_at"].replace("Z", "+00:00")).replace(microsecond=0)
     assert whole[0].decoded("dtstart") == first_start, "iCalendar times have whole seconds"
 
+    # a cancelled activity leaves the listing but stays in the calendar as cancelled, so subscribers follow
+    ok(api.post(f"/v1/activities/{made[0]['id']}/cancel", {"reason": "exam week"}))
+    assert made[0]["id"] not in ids("theme=red_culture")
+    again = icalendar.Calendar.from_ical(api.get("/v1/calendar.ics?theme=red_culture").content).walk("VEVENT")
+    assert [str(e["status"]) for e in again] == ["CANCELLED", "CONFIRMED", "CONFIRMED"]
+    assert int(again[0]["sequence"]) == 1, "a cancellation is a new version of the calendar entry"
+
 
 def test_every_write_route_refuses_bad_input_over_http_and_nothing_is_stored_or_announced(cluster):
     api = cluster.api
