@@ -227,12 +227,16 @@ class JointActivity:
         previous = self._move("submitted", now, actor)
         return self._step(previous, actor, now)
 
-    def approve(self, now: datetime, actor: Actor, comments: str = "") -> dict:
-        """The coordination group approves; an activity that was already public is public again at once."""
+    def approve(self, now: datetime, actor: Actor, comments: str = "",
+                partner_statuses: dict[str, str] | None = None) -> dict:
+        """The coordination group approves; an activity that was already public is public again at once
+        (its organizers must still be in good standing, as at publication)."""
         self._group(actor, "approve an activity")
-        wanted = "published" if self.status == "submitted" and self.published_at else "approved"
         if self.status != "submitted":
             raise IllegalTransition(self.id, self.status, "approved")
+        wanted = "published" if self.published_at else "approved"
+        if wanted == "published":
+            self.check_organizers_may_organize(partner_statuses or {})
         previous = self._move(wanted, now, actor)
         self.reviews.append({"decision": "approved", "by": actor.by, "at": now, "comments": comments,
                              "reasons": []})

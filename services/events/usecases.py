@@ -227,7 +227,9 @@ class EventsApp:
 
     def approve(self, activity_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Decision(), payload or {})
-        return self._step(activity_id, "activity.approved", lambda a: a.approve(self.now(), actor, data["comments"]))
+        statuses = self._statuses(self._activity(activity_id))
+        return self._step(activity_id, "activity.approved",
+                          lambda a: a.approve(self.now(), actor, data["comments"], statuses))
 
     def return_for_changes(self, activity_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Return(), payload)

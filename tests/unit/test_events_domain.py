@@ -121,7 +121,8 @@ def in_state(state: str) -> JointActivity:
 
 
 def attempt(activity: JointActivity, wanted: str) -> None:
-    actions = {"submit": lambda: activity.submit(NOW, GROUP), "approve": lambda: activity.approve(NOW, GROUP),
+    actions = {"submit": lambda: activity.submit(NOW, GROUP),
+               "approve": lambda: activity.approve(NOW, GROUP, partner_statuses=GOOD),
                "publish": lambda: activity.publish(NOW, GROUP, GOOD), "start": lambda: activity.start(NOW, GROUP),
                "complete": lambda: activity.complete(NOW, GROUP, {}), "archive": lambda: activity.archive(NOW, GROUP)}
     actions[wanted]()
@@ -213,7 +214,9 @@ def test_changing_title_time_or_venue_of_a_published_activity_sends_it_back(name
     assert list(outcome["changes"]) == [name]
     data = activity.updated_data(outcome["changes"], True)
     assert check_data("activity.updated", data, producing=True)
-    activity.approve(NOW, GROUP)
+    with pytest.raises(ActivityRuleBroken):
+        activity.approve(NOW, GROUP, partner_statuses={"p1": "active", "p2": "suspended"})
+    activity.approve(NOW, GROUP, partner_statuses=GOOD)
     assert activity.status == "published", "a re-approved activity that was public is public again"
 
 
