@@ -212,7 +212,7 @@ class JointActivity:
         self.history.append({"status": wanted, "at": now, "by": actor.by, "reason": reason})
         return previous
 
-    def _step(self, previous: str, actor: Actor, now: datetime, comments: str = "",
+    def step_data(self, previous: str, actor: Actor, now: datetime, comments: str = "",
               reasons: list[str] | None = None) -> dict:
         return {"activity_id": self.id, "title": self.title, "status": self.status, "previous_status": previous,
                 "organizers": [o.ref() for o in self.organizers], "starts_at": isoformat(self.starts_at),
@@ -225,7 +225,7 @@ class JointActivity:
         if self.status not in SUBMITTABLE:  # approved or published ones go back only through a material edit
             raise IllegalTransition(self.id, self.status, "submitted")
         previous = self._move("submitted", now, actor)
-        return self._step(previous, actor, now)
+        return self.step_data(previous, actor, now)
 
     def approve(self, now: datetime, actor: Actor, comments: str = "",
                 partner_statuses: dict[str, str] | None = None) -> dict:
@@ -240,7 +240,7 @@ class JointActivity:
         previous = self._move(wanted, now, actor)
         self.reviews.append({"decision": "approved", "by": actor.by, "at": now, "comments": comments,
                              "reasons": []})
-        return self._step(previous, actor, now, comments)
+        return self.step_data(previous, actor, now, comments)
 
     def return_for_changes(self, now: datetime, actor: Actor, reasons: list[str], comments: str = "") -> dict:
         self._group(actor, "return an activity")
@@ -249,7 +249,7 @@ class JointActivity:
         previous = self._move("returned", now, actor, "; ".join(reasons))
         self.reviews.append({"decision": "returned", "by": actor.by, "at": now, "comments": comments,
                              "reasons": list(reasons)})
-        return self._step(previous, actor, now, comments, reasons)
+        return self.step_data(previous, actor, now, comments, reasons)
 
     def publish(self, now: datetime, actor: Actor = COORDINATION,
                 partner_statuses: dict[str, str] | None = None) -> dict:
@@ -277,7 +277,7 @@ class JointActivity:
     def start(self, now: datetime, actor: Actor) -> dict:
         self._lead_or_group(actor, "start an activity")
         previous = self._move("in_progress", now, actor)
-        return self._step(previous, actor, now)
+        return self.step_data(previous, actor, now)
 
     def complete(self, now: datetime, actor: Actor, attendance: dict[str, int]) -> dict:
         """The activity took place; ``attendance`` holds the counts of registrations and volunteers."""
@@ -297,7 +297,7 @@ class JointActivity:
     def archive(self, now: datetime, actor: Actor) -> dict:
         self._lead_or_group(actor, "archive an activity")
         previous = self._move("archived", now, actor)
-        return self._step(previous, actor, now)
+        return self.step_data(previous, actor, now)
 
     def cancel(self, now: datetime, actor: Actor, reason: str) -> dict:
         self._lead_or_group(actor, "cancel an activity")

@@ -33,7 +33,6 @@ from services.events.registration import ActivityView, RegistrationRefused, Rost
 from services.events.store import EventsStore
 from services.events.venues import Venue, VenueTaken
 
-RELEASES_VENUE = ("cancelled", "archived", "postponed")
 SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
 
 
@@ -137,7 +136,7 @@ class EventsApp:
         other = self.store.load(holder["activity_id"])
         if other is None:
             return holder["booked_at"] < self.now() - timedelta(minutes=5)  # its creation never completed
-        return other.venue_id != venue_id or other.status in RELEASES_VENUE \
+        return other.venue_id != venue_id or other.status in ("cancelled", "archived") \
             or other.occupies() != (holder["starts_at"], holder["ends_at"])
 
     def _release(self, venue_id: str | None, activity_id: str) -> None:
@@ -288,7 +287,7 @@ class EventsApp:
                 self._book(activity)
             events = []
             if outcome["sent_back"]:
-                events.append(("activity.submitted", activity._step("published" if activity.published_at
+                events.append(("activity.submitted", activity.step_data("published" if activity.published_at
                                                                     else "approved", actor, self.now())))
             if outcome["changes"] and activity.published_at is not None:
                 events.append(("activity.updated", activity.updated_data(outcome["changes"], outcome["sent_back"])))
