@@ -361,7 +361,8 @@ class JointActivity:
         return data
 
     # organizers, contributions, tasks -----------------------------------------------------------------------
-    def add_co_organizer(self, organizer: Organizer, actor: Actor, partner_status: str) -> None:
+    def add_co_organizer(self, organizer: Organizer, actor: Actor, partner_status: str) -> dict:
+        """Add a co-organizer; returns the changes (``organizers`` before and after), announced if published."""
         self._lead_or_group(actor, "add a co-organizer")
         if self.status not in LIVE and self.status != "postponed":
             raise IllegalTransition(self.id, self.status, "joined by another organizer")
@@ -370,8 +371,12 @@ class JointActivity:
         if self.status in ("published", "in_progress") and partner_status not in MAY_ORGANIZE:
             raise ActivityRuleBroken(f"{organizer.partner_id} is {partner_status}; only approved partners may "
                                      "organize a published activity.", "partner_id")
+        before = [o.ref() for o in self.organizers]
         organizer.role = CO_ORGANIZER
         self.organizers.append(organizer)
+        if self.published_at is not None:
+            self.sequence += 1
+        return {"organizers": {"before": before, "after": [o.ref() for o in self.organizers]}}
 
     def _own_part(self, partner_id: str, actor: Actor) -> Organizer:
         organizer = self.organizer(partner_id)

@@ -304,8 +304,13 @@ class EventsApp:
         data = load(schemas.CoOrganizer(), payload)
         organizer = self._organizer(data["partner_id"], CO_ORGANIZER, "partner_id", data["responsibility"])
         status = self._partner(data["partner_id"], "partner_id")["status"]
+        def add(activity: JointActivity):
+            changes = activity.add_co_organizer(organizer, actor, status)
+            if activity.published_at is None:
+                return []
+            return self._events([("activity.updated", activity.updated_data(changes, False))], activity.id)
         with rules():
-            return self.store.change(str(activity_id), lambda a: a.add_co_organizer(organizer, actor, status))
+            return self.store.change(str(activity_id), add)
 
     def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Contributions(), payload)

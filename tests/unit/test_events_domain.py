@@ -254,8 +254,10 @@ def test_only_partners_in_good_standing_organize_a_published_activity():
     activity.publish(NOW, LEAD_ACTOR, {"p1": "active", "p2": "approved_with_conditions"})
     with pytest.raises(ActivityRuleBroken):
         activity.add_co_organizer(org("p3"), LEAD_ACTOR, "under_review")
-    activity.add_co_organizer(org("p3"), LEAD_ACTOR, "approved")
+    changes = activity.add_co_organizer(org("p3"), LEAD_ACTOR, "approved")
     assert [o.partner_id for o in activity.organizers] == ["p1", "p2", "p3"]
+    assert [o["partner_id"] for o in changes["organizers"]["after"]] == ["p1", "p2", "p3"]
+    assert check_data("activity.updated", activity.updated_data(changes, False), producing=True)
     with pytest.raises(NotPermitted):
         activity.add_co_organizer(org("p4"), CO_ACTOR, "approved")
 

@@ -255,3 +255,19 @@ def test_a_series_gets_occurrences_each_with_its_own_registrations_and_booking(w
     assert service.get_activity(first["id"])["occurrence"] == 1
     assert store.roster(second["id"]).registrations == []
     assert len(service.get_venue(venue["id"])["bookings"]) == 2
+
+
+def test_a_co_organizer_joining_a_published_activity_is_announced_so_partners_record_it(world):
+    service, store, _ = world
+    act = service.create_activity(body(co_organizers=[]), GROUP)
+    service.add_co_organizer(act["id"], {"partner_id": CO, "responsibility": "speakers"}, GROUP)
+    assert store.activities.find_one({"_id": act["id"]})["outbox"] == [], "a draft's changes are not announced"
+    store.remember_partner({"partner_id": MUSEUM, "name": {"zh": "馆"}, "level": "outside", "kind": "museum",
+                            "status": "approved"}, "2026-11-02T00:00:00Z")
+    service.submit_activity(act["id"], GROUP)
+    service.approve_activity(act["id"], {}, GROUP)
+    service.publish_activity(act["id"], GROUP)
+    joined = service.add_co_organizer(act["id"], {"partner_id": MUSEUM}, GROUP)
+    assert [o["partner_id"] for o in joined["organizers"]] == [LEAD, CO, MUSEUM]
+    updated = store.activities.find_one({"_id": act["id"]})["outbox"][-1]
+    assert updated["type"] == "activity.updated" and list(updated["data"]["changes"]) == ["organizers"]
