@@ -89,6 +89,15 @@ class EventsStore:
         self.activities.create_index([("ends_at", ASCENDING)])
         if "organizer_ids_1" in self.activities.index_information():
             self.activities.drop_index("organizer_ids_1")
+        self.backfill()
+
+    def backfill(self) -> int:
+        """Give activities written by an earlier version the derived fields the listing queries."""
+        count = 0
+        for doc in list(self.activities.find({"sort_key": None}, {"_id": 1}).limit(10_000)):
+            documents.update(self.activities, doc["_id"], lambda d: d.update(_to_doc(_from_doc(d))))
+            count += 1
+        return count
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))

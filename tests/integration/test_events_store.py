@@ -89,3 +89,17 @@ def test_old_activities_without_the_retention_mark_are_found_and_done_ones_never
     for n in range(2):
         store.change(f"act_{n}", lambda a: setattr(a, "retention_done", True))
     assert sorted(store.ended_before(NOW + timedelta(days=30))) == ["act_2", "act_legacy"]
+
+
+def test_activities_of_the_first_version_are_backfilled_for_the_listing(db):  # noqa: F811
+    from services.events.store import EventsStore, _to_doc
+    store = EventsStore(db)
+    old = _to_doc(make(1, "p1"))
+    for name in ("sort_key", "title_terms", "lead_id", "elements", "reviews", "sequence", "retention_done"):
+        old.pop(name)
+    old["_rev"] = 1
+    store.activities.insert_one(old)
+    assert store.find(statuses=("published",), q="lecture") == [], "not searchable yet"
+    store.ensure_indexes()
+    assert [a["id"] for a in store.find(statuses=("published",), q="lecture")] == ["act_1"]
+    assert store.backfill() == 0
