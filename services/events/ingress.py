@@ -16,7 +16,9 @@ A request is acknowledged only after its answer is confirmed by the broker; a fa
 (store down) requeues it, and after the delivery limit it is dead-lettered: never lost, never half-applied.
 
 When RabbitMQ's validated ``user_id`` property names a user bound to a partner (``INGRESS_PARTNERS``), the
-request acts as that partner: it may submit only activities that partner leads, and publish only those.
+request acts as that partner: it may submit only activities that partner leads, and publish only those; an
+envelope whose ``partnerid`` extension names another partner is refused. An unbound sender that names a
+``partnerid`` acts as that partner (never with more rights than the coordination group's own systems).
 """
 from __future__ import annotations
 
@@ -94,8 +96,14 @@ def parse(body: bytes, properties: dict, partners: dict[str, str]) -> IngressReq
         raise Refused("Unknown command", f"{envelope.type!r} is not one of {', '.join(COMMANDS)}.",
                       {"type": [f"One of {', '.join(COMMANDS)}."]})
     sender = properties.get("user_id") or ""
+    bound, claimed = partners.get(sender), raw.get("partnerid")
+    if claimed is not None and not isinstance(claimed, str):
+        raise Refused("Not an envelope", "partnerid must be a partner id.", {"partnerid": ["A partner id."]})
+    if bound and claimed and claimed != bound:
+        raise Refused("Wrong sender", f"Broker user {sender} is bound to {bound}, not {claimed}.",
+                      {"partnerid": [f"This sender acts for {bound} only."]})
     return IngressRequest(type=envelope.type, data=envelope.data, request_id=envelope.id, sender=sender,
-                          partner_id=partners.get(sender), correlation_id=envelope.correlationid)
+                          partner_id=bound or claimed or None, correlation_id=envelope.correlationid)
 
 
 def refusal(request_id: str | None, title: str, detail: str, errors: dict | None = None) -> dict:

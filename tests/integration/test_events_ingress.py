@@ -60,7 +60,9 @@ def test_submit_and_publish_over_the_bus_validated_like_http_and_answered(make_c
     bound = IngressClient(cluster.amqp_uri)
     foreign = bound.ask("activity.submit", activity(faculty["id"]), user_id=user)
     assert foreign["status"] == "refused" and "lead_organizer" in foreign["errors"], foreign
-    own = bound.ask("activity.submit", activity(league["id"]), user_id=user)
+    claimed = bound.ask("activity.submit", activity(faculty["id"]), user_id=user, partner_id=faculty["id"])
+    assert claimed["status"] == "refused" and "partnerid" in claimed["errors"], claimed
+    own = bound.ask("activity.submit", activity(league["id"]), user_id=user, partner_id=league["id"])
     assert own["status"] == "accepted", own
     created = api.get(f"/v1/activities/{own['activity_id']}").json()
     assert created["history"][-1]["by"] == f"amqp:{user}"

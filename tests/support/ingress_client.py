@@ -16,10 +16,14 @@ import pika
 INGRESS_EXCHANGE = "synergy.ingress"
 
 
-def envelope(command: str, data: dict, request_id: str | None = None, source: str = "/campus/portal") -> dict:
-    return {"specversion": "1.0", "id": request_id or f"req_{uuid.uuid4().hex}", "source": source,
-            "type": command, "time": datetime.now(UTC).isoformat(), "datacontenttype": "application/json",
-            "data": data}
+def envelope(command: str, data: dict, request_id: str | None = None, source: str = "/campus/portal",
+             partner_id: str | None = None) -> dict:
+    message = {"specversion": "1.0", "id": request_id or f"req_{uuid.uuid4().hex}", "source": source,
+               "type": command, "time": datetime.now(UTC).isoformat(), "datacontenttype": "application/json",
+               "data": data}
+    if partner_id:
+        message["partnerid"] = partner_id  # CloudEvents extension: the partner the sender acts for
+    return message
 
 
 class IngressClient:
@@ -47,8 +51,9 @@ class IngressClient:
                 return json.loads(body)
         raise TimeoutError(f"no answer to {correlation_id} within {timeout}s")
 
-    def ask(self, command: str, data: dict, *, request_id: str | None = None, user_id: str | None = None) -> dict:
-        message = envelope(command, data, request_id)
+    def ask(self, command: str, data: dict, *, request_id: str | None = None, user_id: str | None = None,
+            partner_id: str | None = None) -> dict:
+        message = envelope(command, data, request_id, partner_id=partner_id)
         return self.answer(self.send(json.dumps(message).encode(), command, user_id=user_id))
 
     def close(self) -> None:
