@@ -306,3 +306,17 @@ def test_every_write_route_refuses_bad_input_over_http_and_nothing_is_stored_or_
     assert snapshot() == before
     assert tap.drain(1.0) == []
     tap.close()
+
+
+def test_a_burst_of_forty_for_ten_seats_confirms_exactly_ten_and_refuses_nobody(cluster):
+    api = cluster.api
+    faculty = register(api, FACULTY)
+    made = published(api, activity(faculty["id"], capacity=10))
+    path = f"/v1/activities/{made['id']}"
+    responses = concurrently(40, lambda i: api.post(f"{path}/registrations",
+                                                    {"person_id": f"b{i}", "email": f"b{i}@uni.edu"}))
+    states = [ok(r, 201)["state"] for r in responses]
+    assert (states.count("confirmed"), states.count("waitlisted")) == (10, 30)
+    stored = ok(api.get(f"{path}/registrations"))["items"]
+    assert len({r["code"] for r in stored if r["state"] == "confirmed"}) == 10, "every seat has its own code"
+    assert len(stored) == 40
