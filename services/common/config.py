@@ -26,6 +26,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "AGREEMENT_CHECK_SECONDS": ("3600", "how often partners looks for agreements and approvals nearing their end"),
     "APPROVAL_VALID_DAYS": ("365", "how long a partner's qualification approval lasts before it must be renewed"),
     "RENEWAL_NOTICE_DAYS": ("30", "days before an approval lapses when the partner is asked to renew"),
+    "PERSONAL_DATA_RETENTION_DAYS": ("180", "days after an activity ends until its registrants' data are anonymised"),
+    "EVENTS_SWEEP_SECONDS": ("60", "how often events looks for personal data past their retention period"),
+    "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
 }
 
 

@@ -9,9 +9,12 @@ from services.gateway.routes.evaluation import EvaluationRoutes
 from services.gateway.routes.health import HealthRoutes
 from services.gateway.routes.notify import NotifyRoutes
 from services.gateway.routes.partners import AgreementRoutes, PartnerRoutes
+from services.gateway.routes.registrations import RegistrationRoutes, VolunteerRoutes
+from services.gateway.routes.venues import VenueRoutes
 
 
-class GatewayService(HealthRoutes, PartnerRoutes, AgreementRoutes, ActivityRoutes, EvaluationRoutes, NotifyRoutes):
+class GatewayService(HealthRoutes, PartnerRoutes, AgreementRoutes, ActivityRoutes, VenueRoutes, RegistrationRoutes,
+                     VolunteerRoutes, EvaluationRoutes, NotifyRoutes):
     name = "gateway"
 
     correlation = Correlation()
