@@ -21,6 +21,7 @@ from services.events import schemas, volunteers
 from services.events.domain import (
     CO_ORGANIZER,
     LEAD,
+    MAY_ORGANIZE,
     ActivityRuleBroken,
     Actor,
     IllegalTransition,
@@ -111,7 +112,20 @@ class EventsApp:
                          responsibility=responsibility)
 
     def _statuses(self, activity: JointActivity) -> dict[str, str]:
-        return {o.partner_id: self._partner(o.partner_id, "organizers")["status"] for o in activity.organizers}
+        statuses = {}
+        for organizer in activity.organizers:
+            status = self._partner(organizer.partner_id, "organizers")["status"]
+            if status not in MAY_ORGANIZE:
+                status = self._confirmed_status(organizer.partner_id, status)
+            statuses[organizer.partner_id] = status
+        return statuses
+
+    def _confirmed_status(self, partner_id: str, known: str) -> str:
+        """Before refusing an organizer, ask partners itself: the read model may lag a decision just made."""
+        try:
+            return self.partners.get_partner(partner_id)["status"]
+        except Exception:  # noqa: BLE001 - partners unreachable: the read model's answer stands
+            return known
 
     def _venue(self, venue_id: str) -> Venue:
         venue = self.store.venue(venue_id)
