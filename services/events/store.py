@@ -210,7 +210,12 @@ class EventsStore:
 
     # read model of partners, fed by partner.* events ------------------------------------------------------
     def remember_partner(self, partner: dict, as_of: str = "") -> bool:
-        """Keep what we know of a partner; an older fact never overwrites a newer one. True if changed."""
+        """Keep what we know of a partner; an older fact never overwrites a newer one. True if changed.
+
+        Partners numbers every status change (``status_seq``); when present it orders the facts, else ``as_of``.
+        """
+        if "status_seq" in partner:
+            as_of = f"seq:{partner['status_seq']:012d}"
         doc = {"_id": partner["partner_id"], "name": partner["name"], "level": partner["level"],
                "kind": partner["kind"], "status": partner["status"], "as_of": as_of}
         for _ in range(documents.MAX_ATTEMPTS):

@@ -538,9 +538,7 @@ class EventsApp:
     # what the bus and the clock bring -----------------------------------------------------------------------
     def partner_changed(self, envelope) -> None:
         data = envelope.data
-        # partners numbers every status change (status_seq); a late event never undoes a newer one
-        order = f"seq:{data['status_seq']:012d}" if "status_seq" in data else data.get("decided_at") or envelope.time
-        self.store.remember_partner(data, order)
+        self.store.remember_partner(data, data.get("decided_at") or envelope.time)
         if data["status"] not in ("suspended", "active", "approved", "approved_with_conditions"):
             return
         for activity_id in self.store.live_ids_of_partner(data["partner_id"]):
