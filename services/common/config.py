@@ -23,6 +23,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "LOG_LEVEL": ("INFO", "logging level of the services"),
     "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
     "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
+    "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute each API key may make (bursts up to as many); 0: no limit"),
+    "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
+    "CORS_ALLOWED_ORIGINS": ("", "comma-separated origins browsers may call the API from ('*': any); empty: none"),
 }
 
 

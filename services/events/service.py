@@ -63,6 +63,12 @@ class EventsService(ServiceBase):
         return found
 
     @rpc
+    def organizers_of(self, activity_id: str) -> list[dict]:
+        """Who organizes an activity: ``[{partner_id, role}]`` (the gateway's policy asks, to scope partner keys)."""
+        found = self.get_activity(activity_id)
+        return [{"partner_id": org["partner_id"], "role": org["role"]} for org in found["organizers"]]
+
+    @rpc
     def publish_activity(self, activity_id: str) -> dict:
         def publish(activity: JointActivity):
             data = activity.publish(utcnow())

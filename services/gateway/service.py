@@ -4,17 +4,21 @@ from __future__ import annotations
 from nameko.rpc import RpcProxy
 
 from services.common.correlation import Correlation
+from services.common.mongo import ServiceDatabase
 from services.gateway.routes.activities import ActivityRoutes
 from services.gateway.routes.evaluation import EvaluationRoutes
 from services.gateway.routes.health import HealthRoutes
+from services.gateway.routes.keys import ApiKeyRoutes
 from services.gateway.routes.notify import NotifyRoutes
 from services.gateway.routes.partners import PartnerRoutes
+from services.gateway.store import GatewayStore
 
 
-class GatewayService(HealthRoutes, PartnerRoutes, ActivityRoutes, EvaluationRoutes, NotifyRoutes):
+class GatewayService(HealthRoutes, ApiKeyRoutes, PartnerRoutes, ActivityRoutes, EvaluationRoutes, NotifyRoutes):
     name = "gateway"
 
     correlation = Correlation()
+    store: GatewayStore = ServiceDatabase(GatewayStore)
     partners = RpcProxy("partners")
     events = RpcProxy("events")
     evaluation = RpcProxy("evaluation")
