@@ -57,6 +57,7 @@ def max_body_bytes() -> int:
 
 
 MAX_BODY_BYTES = max_body_bytes()
+MAX_ID_CHARS = 100  # path parameters (ids) are at most this long: documented, and refused beyond
 
 
 @functools.lru_cache(maxsize=1)
@@ -326,6 +327,9 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
                 if request.content_length is not None and request.content_length > max_body_bytes():
                     raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
                 self.principal = None if public else _authenticate(self, request)
+                for name, value in kwargs.items():
+                    if isinstance(value, str) and not 1 <= len(value) <= MAX_ID_CHARS:
+                        raise BadRequest(404, "Not found", f"No such {name.removesuffix('_id')}.", "not_found")
 
                 def run() -> Response:
                     return handler(self, request, *args, **kwargs)

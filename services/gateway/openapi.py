@@ -18,7 +18,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from nameko.web.handlers import HttpRequestHandler
 
 from services.gateway import schemas
-from services.gateway.http import IDEMPOTENCY_HEADER, RouteDoc
+from services.gateway.http import IDEMPOTENCY_HEADER, MAX_ID_CHARS, RouteDoc
 from services.gateway.policy import ADMIN, RULES
 
 ACTION = re.compile(r"""authorize\(\s*self\.principal,\s*["']([a-z_]+\.[a-z_]+)["']""")
@@ -81,8 +81,9 @@ def _operation(op: Operation) -> dict:
     if op.action:
         result["x-synergy-action"] = op.action
         result["x-synergy-allowed"] = op.who()
-    parameters: list[dict] = [{"in": "path", "name": name, "required": True,
-                               "schema": {"type": "string", "minLength": 1, "maxLength": 100}} for name in op.params]
+    id_schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}
+    parameters: list[dict] = [{"in": "path", "name": name, "required": True, "schema": dict(id_schema)}
+                              for name in op.params]
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
     if op.method == "POST" and not doc.public:
