@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import eventlet
 from marshmallow import Schema
@@ -94,7 +95,7 @@ def json_page(request: Request, page: dict, status: int = 200) -> Response:
     if page.get("next_cursor"):
         args = request.args.to_dict()
         args["after"] = page["next_cursor"]
-        query = "&".join(f"{k}={v}" for k, v in sorted(args.items()))
+        query = urlencode(sorted(args.items()))
         headers["Link"] = f'<{request.path}?{query}>; rel="next"'
     return json_response(page, status, headers)
 

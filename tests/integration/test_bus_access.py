@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import time
 import uuid
 from urllib.parse import quote, unquote, urlsplit
 
@@ -54,6 +55,17 @@ def connect(user: str, password: str, vhost: str) -> pika.BlockingConnection:
                                                              credentials=pika.PlainCredentials(user, password)))
 
 
+def taken(connection, channel, queue: str, timeout: float = 10.0):
+    """The next message of ``queue``, waiting for it a little: confirmed is not yet deliverable everywhere."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = channel.basic_get(queue, auto_ack=True)
+        if got[0] is not None:
+            return got
+        connection.sleep(0.05)
+    raise AssertionError(f"nothing arrived on {queue}")
+
+
 def refused(connection, action) -> int:
     """The reply code with which the broker closed the channel that tried ``action``."""
     channel = connection.channel()
@@ -73,12 +85,13 @@ def test_a_campus_user_may_only_publish_to_ingress_and_read_its_own_reply_queue(
         channel.basic_publish(INGRESS_EXCHANGE, "registration.requested", body,
                               pika.BasicProperties(user_id=name, delivery_mode=2))
         ops_channel = ops.channel()
-        method, properties, received = ops_channel.basic_get(INGRESS_QUEUE, auto_ack=True)
+        ops_channel.confirm_delivery()
+        method, properties, received = taken(ops, ops_channel, INGRESS_QUEUE)
         assert received == body and properties.user_id == name
 
         # a reply for it arrives on its own queue, which it may read
         ops_channel.basic_publish("", reply_queue, b"accepted")
-        method, _, reply = channel.basic_get(reply_queue, auto_ack=True)
+        method, _, reply = taken(campus, channel, reply_queue)
         assert reply == b"accepted"
 
         publish = "basic_publish"

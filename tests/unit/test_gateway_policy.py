@@ -168,3 +168,14 @@ def test_metrics_of_several_processes_merge_into_one_exposition():
     merged = merge([one, two])
     assert merged.count("# TYPE x_total counter") == 1
     assert 'x_total{service="a"} 1.0' in merged and 'x_total{service="b"} 2.0' in merged
+
+
+def test_a_co_organizer_may_change_only_its_own_part(monkeypatch):
+    from services.gateway import policy
+    monkeypatch.setitem(policy.RULES, "activity.part.update", {PARTNER: policy.OWN_PART})
+    authorize(league, "activity.part.update", activity_id="act_m", partner_id=LEAGUE)
+    authorize(museum, "activity.part.update", activity_id="act_m", partner_id=LEAGUE)  # the lead may change all
+    with pytest.raises(Forbidden):
+        authorize(league, "activity.part.update", activity_id="act_m", partner_id=MUSEUM)
+    with pytest.raises(NotFound):
+        authorize(league, "activity.part.update", activity_id="act_a", partner_id=LEAGUE)
