@@ -45,6 +45,11 @@ class Operation:
     def params(self) -> list[str]:
         return re.findall(r"{([^}]+)}", self.path)
 
+    def matches(self, path: str) -> bool:
+        """Whether a concrete path (``/v1/partners/prt_1``) is one of this operation's."""
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(self.path))
+        return re.fullmatch(pattern, path) is not None
+
     def who(self) -> list[str]:
         if self.doc.public:
             return ["anyone"]

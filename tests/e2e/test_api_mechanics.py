@@ -74,6 +74,13 @@ def test_keys_idempotency_etags_pages_metrics_docs_and_no_secret_in_the_logs(clu
     assert {p["id"] for p in first_page.json()["items"]}.isdisjoint({p["id"] for p in rest})
     assert len(first_page.json()["items"]) + len(rest) == partners.count_documents({})
 
+    # unknown routes and methods are problems too
+    nowhere = staff.get("/v1/nowhere")
+    assert nowhere.status_code == 404 and nowhere.headers["content-type"] == "application/problem+json"
+    wrong = staff.session.delete(base + f"/v1/partners/{museum['id']}")
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET"
+    assert wrong.headers["content-type"] == "application/problem+json"
+
     # size limit
     huge = staff.post("/v1/partners", data=b'{"a":"' + b"x" * (1 << 20) + b'"}',
                       headers={"content-type": "application/json"})

@@ -10,7 +10,7 @@ from services.common import catalogue, metrics
 from services.common.bus import DEAD_LETTER_QUEUE, UNROUTED_QUEUE
 from services.common.config import Settings
 from services.gateway import openapi, schemas
-from services.gateway.http import endpoint, json_response
+from services.gateway.http import BadRequest, endpoint, json_response
 
 SERVICES = ("partners", "events", "evaluation", "notify")
 PING_TIMEOUT = 3.0
@@ -84,6 +84,17 @@ class HealthRoutes:
     def preflight(self, request: Request, path: str) -> Response:
         """CORS preflight: the headers are set by ``endpoint`` for allowed origins."""
         return Response(status=204)
+
+    @http("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
+    @endpoint(public=True, idempotent=False)
+    def no_such_route(self, request: Request, path: str) -> Response:
+        """Anything no route matches: 405 on a known path, else 404, both as problems."""
+        wanted = "/" + path
+        methods = sorted({op.method for op in openapi.operations(type(self)) if op.matches(wanted)})
+        if methods:
+            raise BadRequest(405, "Method not allowed", f"{wanted} answers {', '.join(methods)}.",
+                             "method_not_allowed", {"Allow": ", ".join(methods)})
+        raise BadRequest(404, "Not found", f"No route {wanted}.", "no_route")
 
     @http("GET", "/v1/catalogue/events")
     @endpoint(public=True, summary="The event catalogue (JSON; Markdown with Accept: text/markdown)",
