@@ -8,6 +8,7 @@ action a route asks the policy about is read from its first ``authorize`` call, 
 """
 from __future__ import annotations
 
+import functools
 import html
 import inspect
 import re
@@ -59,7 +60,8 @@ class Operation:
                           for kind, scope in RULES.get(self.action, {}).items()]
 
 
-def operations(service_cls) -> list[Operation]:
+@functools.lru_cache(maxsize=4)
+def operations(service_cls) -> tuple[Operation, ...]:
     found = []
     for name, member in inspect.getmembers(service_cls, inspect.isfunction):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
@@ -70,11 +72,18 @@ def operations(service_cls) -> list[Operation]:
             for method in entrypoint.method.split(","):
                 found.append(Operation(method.upper(), PARAM.sub(r"{\1}", entrypoint.url), name, doc,
                                        match.group(1) if match else None))
-    return sorted(found, key=lambda op: (op.path, op.method))
+    return tuple(sorted(found, key=lambda op: (op.path, op.method)))
 
 
-def _problem(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {"schema": "Problem"}}}
+CORRELATION = {"X-Correlation-Id": {"description": "follows the request through every service and log line",
+                                     "schema": {"type": "string"}}}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True,
+                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+
+
+def _problem(description: str, headers: dict | None = None) -> dict:
+    return {"description": description, "headers": {**CORRELATION, **(headers or {})},
+            "content": {"application/problem+json": {"schema": "Problem"}}}
 
 
 def _operation(op: Operation) -> dict:
@@ -108,13 +117,17 @@ def _operation(op: Operation) -> dict:
             content = {schema: {"schema": {"type": "string"}}}
         else:
             content = {"application/json": {"schema": schema if schema is not None else {"type": "object"}}}
-        responses[str(status)] = {"description": "the answer", "content": content}
+        headers = dict(CORRELATION)
+        if status == 201:
+            headers["Location"] = {"description": "where the new object is", "required": True,
+                                   "schema": {"type": "string"}}
+        responses[str(status)] = {"description": "the answer", "headers": headers, "content": content}
     if op.method == "GET" and not doc.public:
         responses["304"] = {"description": "not modified (If-None-Match matched the ETag)"}
     if not doc.public:
         responses["401"] = _problem("no valid API key")
         responses["403"] = _problem("the key may not do this")
-        responses["429"] = _problem("too many requests: see Retry-After")
+        responses["429"] = _problem("too many requests: see Retry-After", RETRY_AFTER)
     if op.params or op.action:
         responses["404"] = _problem("no such object, or not one this key may see")
     if doc.body is not None:
@@ -136,7 +149,9 @@ def _operation(op: Operation) -> dict:
     return result
 
 
+@functools.lru_cache(maxsize=4)
 def build(service_cls) -> dict:
+    """The document (made once per service class; do not change what it returns)."""
     spec = APISpec(title="Synergy API", version="1.0.0", openapi_version="3.1.0", plugins=[MarshmallowPlugin()],
                    info={"description": DESCRIPTION})
     spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer",
