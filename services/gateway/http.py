@@ -195,6 +195,8 @@ class RouteDoc:
 def _cors(request: Request, response: Response) -> None:
     origin = request.headers.get("Origin")
     allowed = [o.strip() for o in env("CORS_ALLOWED_ORIGINS").split(",") if o.strip()]
+    if allowed and "*" not in allowed:
+        response.headers.add("Vary", "Origin")  # the answer depends on the origin: caches must know
     if not origin or not allowed or ("*" not in allowed and origin not in allowed):
         return
     response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
@@ -203,8 +205,6 @@ def _cors(request: Request, response: Response) -> None:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         response.headers["Access-Control-Max-Age"] = "600"
-    if "*" not in allowed:
-        response.headers.add("Vary", "Origin")
 
 
 def _authenticate(worker, request: Request) -> Principal:

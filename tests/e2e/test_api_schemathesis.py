@@ -15,7 +15,7 @@ from tests.support.world import created
 pytestmark = pytest.mark.cluster
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
-          "negative_data_rejection,unsupported_method,response_headers_conformance")
+          "negative_data_rejection,unsupported_method,response_headers_conformance,ignored_auth")
 ST = str(Path(sys.executable).parent / "st")
 
 

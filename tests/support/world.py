@@ -50,6 +50,7 @@ class World:
     other: Side
     keys: dict[str, str]   # principal name -> API key text
     key_ids: dict[str, str]
+    fresh_keys: list[str] = field(default_factory=list)
 
     def api(self, principal: str) -> Api:
         return Api(self.base_url, self.keys.get(principal))
@@ -60,7 +61,9 @@ class World:
         return activity["id"]
 
     def fresh_key(self) -> str:
-        return created(self.admin.post("/v1/api-keys", {"kind": "staff", "label": "to revoke"}))["id"]
+        key_id = created(self.admin.post("/v1/api-keys", {"kind": "staff", "label": "to revoke"}))["id"]
+        self.fresh_keys.append(key_id)
+        return key_id
 
 
 def issue_key(admin: Api, kind: str, partner_id: str | None = None) -> dict:
