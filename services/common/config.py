@@ -25,6 +25,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute each API key may make (bursts up to as many); 0: no limit"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
+    "GATEWAY_RPC_TIMEOUT_SECONDS": ("30", "the gateway answers 503 when a service has not answered within this"),
     "CORS_ALLOWED_ORIGINS": ("", "comma-separated origins browsers may call the API from ('*': any); empty: none"),
 }
 

@@ -253,6 +253,8 @@ def _idempotent(worker, request: Request, principal: Principal, doc: RouteDoc, r
         return Response(found["body"], status=found["status"], headers=headers)
     try:
         response = run()
+    except eventlet.Timeout:
+        raise  # the service may still do it: the claim stays, a retry gets 409 until it is stale (60 s)
     except BaseException:
         store.release(record_id)
         raise
@@ -333,7 +335,8 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
                         raise BadRequest(404, "Not found", f"No such {name.removesuffix('_id')}.", "not_found")
 
                 def run() -> Response:
-                    return handler(self, request, *args, **kwargs)
+                    with eventlet.Timeout(float(env("GATEWAY_RPC_TIMEOUT_SECONDS"))):
+                        return handler(self, request, *args, **kwargs)
 
                 if idempotent and request.method == "POST" and IDEMPOTENCY_HEADER in request.headers and not public:
                     response = _idempotent(self, request, self.principal, doc, run)

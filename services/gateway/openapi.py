@@ -128,6 +128,7 @@ def _operation(op: Operation) -> dict:
         responses["401"] = _problem("no valid API key")
         responses["403"] = _problem("the key may not do this")
         responses["429"] = _problem("too many requests: see Retry-After", RETRY_AFTER)
+        responses["503"] = _problem("a service did not answer in time: see Retry-After", RETRY_AFTER)
     if op.params or op.action:
         responses["404"] = _problem("no such object, or not one this key may see")
     if doc.body is not None:

@@ -155,3 +155,16 @@ def test_rate_limits_answer_429_with_retry_after_and_cors_allows_only_configured
     assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
     elsewhere = Api(handle.cluster.gateway_url, None).get("/health", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in elsewhere.headers
+
+
+def test_a_service_that_does_not_answer_gives_503_with_retry_after_not_a_hanging_request(make_cluster):
+    handle = make_cluster()
+    handle.start(extra_env={"GATEWAY_RPC_TIMEOUT_SECONDS": "2"})
+    handle.stop("partners")
+    down = Api(handle.cluster.gateway_url, None).get("/ready")
+    assert down.status_code == 503 and "error" in down.json()["services"]["partners"]
+    slow = Api(handle.cluster.gateway_url, handle.key).get("/v1/activities/act_01aaaaaaaaaaaaaaaaaaaaaaaa")
+    assert slow.status_code == 404, "other services still answer"
+    waiting = handle.api.get("/v1/partners")  # the RPC waits in the queue; the gateway stops waiting after 2 s
+    assert waiting.status_code == 503, waiting.text
+    assert waiting.headers["Retry-After"] and waiting.headers["content-type"] == "application/problem+json"
