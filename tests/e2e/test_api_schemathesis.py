@@ -17,11 +17,13 @@ pytestmark = pytest.mark.cluster
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
           "negative_data_rejection,unsupported_method,response_headers_conformance,ignored_auth")
 ST = str(Path(sys.executable).parent / "st")
+# One worker: with several threads, hypothesis' ast.parse of lambdas can hit a CPython 3.11 bug
+# ("AST constructor recursion depth mismatch") that schemathesis reports as a runtime error.
 
 
 def schemathesis(base_url: str, key: str, report: Path, examples: int) -> subprocess.CompletedProcess:
     command = [ST, "run", f"{base_url}/openapi.json", "--checks", CHECKS, "--max-examples", str(examples),
-               "--phases", "examples,coverage,fuzzing", "--workers", "2", "--seed", "20261126",
+               "--phases", "examples,coverage,fuzzing", "--workers", "1", "--seed", "20261126",
                "--request-timeout", "20", "--no-shrink", "--suppress-health-check", "all",
                "--exclude-path", "/metrics", "-H", f"Authorization: Bearer {key}",
                "--report", "junit", "--report-dir", str(report), "--warnings", "off"]
