@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from deploy.launcher import ROOT
 from tests.support.world import created
 
 pytestmark = pytest.mark.cluster
@@ -27,7 +26,9 @@ def schemathesis(base_url: str, key: str, report: Path, examples: int) -> subpro
                "--request-timeout", "20", "--no-shrink", "--suppress-health-check", "all",
                "--exclude-path", "/metrics", "-H", f"Authorization: Bearer {key}",
                "--report", "junit", "--report-dir", str(report), "--warnings", "off"]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    # run in the report folder: schemathesis keeps a cache (.schemathesis/) where it runs
+    report.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(command, cwd=report, capture_output=True, text=True, timeout=240)
 
 
 def stored(cluster) -> dict[str, int]:
