@@ -65,6 +65,12 @@ class EventsService(ServiceBase):
         return self.app.edit(activity_id, payload, Actor.of(actor))
 
     @rpc
+    def organizers_of(self, activity_id: str) -> list[dict]:
+        """Who organizes an activity: ``[{partner_id, role}]`` (the gateway's policy asks, to scope partner keys)."""
+        found = self.get_activity(activity_id)
+        return [{"partner_id": org["partner_id"], "role": org["role"]} for org in found["organizers"]]
+
+    @rpc
     def submit_activity(self, activity_id: str, actor: dict | None = None) -> dict:
         return self.app.submit(activity_id, Actor.of(actor))
 
