@@ -69,6 +69,51 @@ RULES: dict[str, dict[str, str]] = {
     "activity.create": {STAFF: ANY, PARTNER: ACTS_AS},
     "activity.read": {**READERS, PARTNER: ORGANIZER},
     "activity.publish": {STAFF: ANY, PARTNER: LEAD},
+    "partner.update": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "partner.history.read": {**READERS, PARTNER: OWN_PARTNER},
+    "partner.export": dict(READERS),
+    "partner.import": {STAFF: ANY},
+    "partner.import.read": {STAFF: ANY},
+    "partner.recommend": {STAFF: ANY},
+    "partner.review.read": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "partner.review.evidence": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "partner.rubric.read": {STAFF: ANY},
+    # agreements
+    "agreement.sign": {STAFF: ANY},
+    "agreement.list": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "agreement.read": {STAFF: ANY},
+    "agreement.link_activity": {STAFF: ANY},
+    # activities: the lead edits and moves its activity; the coordination group approves and returns
+    "activity.list": {**READERS, PARTNER: ANY},
+    "calendar.read": {**READERS, PARTNER: ANY},
+    "activity.edit": {STAFF: ANY, PARTNER: LEAD},
+    "activity.submit": {STAFF: ANY, PARTNER: LEAD},
+    "activity.start": {STAFF: ANY, PARTNER: LEAD},
+    "activity.complete": {STAFF: ANY, PARTNER: LEAD},
+    "activity.archive": {STAFF: ANY},
+    "activity.cancel": {STAFF: ANY, PARTNER: LEAD},
+    "activity.postpone": {STAFF: ANY, PARTNER: LEAD},
+    "activity.add_occurrence": {STAFF: ANY, PARTNER: LEAD},
+    "activity.add_organizer": {STAFF: ANY, PARTNER: LEAD},
+    "activity.edit_contributions": {STAFF: ANY, PARTNER: OWN_PART},
+    "activity.edit_tasks": {STAFF: ANY, PARTNER: OWN_PART},
+    # venues, registrations, volunteers
+    "venue.list": {**READERS, PARTNER: ANY},
+    "venue.read": {**READERS, PARTNER: ANY},
+    "venue.register": {STAFF: ANY},
+    "registration.create": {STAFF: ANY, PARTNER: ORGANIZER},
+    "registration.list": {STAFF: ANY, PARTNER: ORGANIZER},
+    "registration.read": {STAFF: ANY, PARTNER: ORGANIZER},
+    "registration.cancel": {STAFF: ANY, PARTNER: ORGANIZER},
+    "registration.check_in": {STAFF: ANY, PARTNER: ORGANIZER},
+    "volunteer.add_role": {STAFF: ANY, PARTNER: LEAD},
+    "volunteer.add_shift": {STAFF: ANY, PARTNER: LEAD},
+    "volunteer.read_shifts": {**READERS, PARTNER: ORGANIZER},
+    "volunteer.sign_up": {STAFF: ANY, PARTNER: ORGANIZER},
+    "volunteer.list": {STAFF: ANY, PARTNER: ORGANIZER},
+    "volunteer.cancel": {STAFF: ANY, PARTNER: ORGANIZER},
+    "volunteer.confirm_hours": {STAFF: ANY, PARTNER: ORGANIZER},
+    "participation.read": {STAFF: ANY, CAMPUS_SYSTEM: ANY},
     # evaluation
     "survey.read": {**READERS, PARTNER: ORGANIZER},
     # notify
@@ -80,7 +125,12 @@ RULES: dict[str, dict[str, str]] = {
 }
 
 # Actions deliberately for the admin only (documented here so that the route audit test knows them).
-ADMIN_ONLY = frozenset({"apikey.create", "apikey.list", "apikey.read", "apikey.revoke", "apikey.update"})
+ADMIN_ONLY = frozenset({
+    "apikey.create", "apikey.list", "apikey.read", "apikey.revoke", "apikey.update",
+    "partner.review.start", "partner.review.score", "partner.review.decide", "partner.rubric.set",
+    "partner.suspend", "partner.reinstate", "partner.retire", "agreement.check",
+    "activity.approve", "activity.return",
+})
 
 
 def _hidden(resource: dict[str, object]) -> NotFound:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.http import endpoint, json_response, read_json
+from services.events import schemas
+from services.gateway import schemas as api
+from services.gateway.http import body_field, endpoint, json_response, read_json
 from services.gateway.policy import Principal, authorize
 
 STEPS = "submit,publish,start,complete,archive"
@@ -22,9 +24,10 @@ def query_of(request: Request) -> dict:
 
 class ActivityRoutes:
     @http("POST", "/v1/activities")
-    @endpoint()
+    @endpoint(summary="Draft a joint activity (one lead, any co-organizers)", body=schemas.ActivityDraft,
+              answers={201: api.ActivityView})
     def create_activity(self, request: Request) -> Response:
-        authorize(self.principal, "activity.create")
+        authorize(self.principal, "activity.create", partner_id=body_field(request, "lead_organizer"))
         created = self.events.create_activity(read_json(request), actor(self.principal))
         return json_response(created, 201, {"Location": f"/v1/activities/{created['id']}"})
 
@@ -41,7 +44,7 @@ class ActivityRoutes:
         return Response(self.events.calendar(query_of(request)), content_type="text/calendar; charset=utf-8")
 
     @http("GET", "/v1/activities/<string:activity_id>")
-    @endpoint()
+    @endpoint(summary="Read an activity", answers={200: api.ActivityView})
     def get_activity(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "activity.read", activity_id=activity_id)
         return json_response(self.events.get_activity(activity_id))
