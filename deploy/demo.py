@@ -5,8 +5,8 @@
 Partners of Zhejiang University's Joy Space (library, youth league, alumni fund, faculties), Shanghai Jiao Tong
 University's brand with the Shanghai Science and Technology Museum, Xi'an Jiaotong University with the Fandeng
 reading club and Peking University's reading-room volunteers; the outside institutions go through the
-qualification review; agreements are signed; one joint activity per case is drafted and published. Running it
-again finds what is there and adds only what is missing.
+qualification review; agreements are signed; one joint activity per case is drafted, submitted, approved and
+published. Running it again finds what is there and adds only what is missing.
 """
 from __future__ import annotations
 
@@ -177,7 +177,8 @@ def load(url: str, key: str, log=print) -> dict[str, str]:
         created = client.call("POST", "/v1/activities", dict(
             details, starts_at=when.isoformat(), ends_at=(when + timedelta(hours=2)).isoformat(),
             lead_organizer=ids[lead], co_organizers=[ids[short] for short in co]))
-        client.call("POST", f"/v1/activities/{created['id']}/publish")
+        for step in ("submit", "approve", "publish"):  # the coordination group approves before publication
+            client.call("POST", f"/v1/activities/{created['id']}/{step}")
         log(f"activity {details['title']['zh']}: {created['id']} published")
     return ids
 

@@ -86,7 +86,7 @@ def make_cluster(vhost_uri, mongo_uri, mongo_client, tmp_path, request):
         if failed:
             for log in sorted((tmp_path / "log").glob("*.log")):
                 sys.stderr.write(f"\n===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}")
-        for service in ("partners", "events", "evaluation", "notify"):
+        for service in ("partners", "events", "evaluation", "notify", "gateway"):
             mongo_client.drop_database(f"{handle.prefix}{service}")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from services.common import failpoints
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, lecture, register
+from tests.support.activities import approve_partner
 from tests.support.api import eventually
 from tests.support.tap import Tap
 
@@ -28,14 +29,30 @@ EXPECTED = {"collaborations": 3, "surveys": 1, "inbox": 3, "deliveries": 1}
 
 
 def setup_activity(cluster, webhook_server) -> tuple[str, str]:
+    """An approved activity (submitted and approved, its events relayed), ready to be published."""
     api = cluster.api
     faculty, league, museum = register(api, FACULTY), register(api, YOUTH_LEAGUE), register(api, MUSEUM)
+    approve_partner(cluster, museum)
     hook = api.post("/v1/webhook-endpoints", {"owner_partner_id": museum["id"], "url": webhook_server.url + "/in",
                                               "event_types": ["*"]})
     assert hook.status_code == 201, hook.text
     created = api.post("/v1/activities", lecture(faculty["id"], [league["id"], museum["id"]]))
     assert created.status_code == 201, created.text
-    return created.json()["id"], hook.json()["id"]
+    activity_id = created.json()["id"]
+    for step in ("submit", "approve"):
+        assert api.post(f"/v1/activities/{activity_id}/{step}").status_code == 200
+    eventually(lambda: cluster.db("events")["activities"].find_one({"_id": activity_id})["outbox_pending"] is False,
+               timeout=10)
+    return activity_id, hook.json()["id"]
+
+
+def restart_events_with_failpoint(cluster, webhook_server, failpoint: str) -> str:
+    """The cluster up, an approved activity, then events again with a process that dies at ``failpoint``."""
+    cluster.start()
+    activity_id, _ = setup_activity(cluster, webhook_server)
+    cluster.stop("events")
+    cluster.start("events", extra_env={"SYNERGY_FAILPOINT": failpoint})
+    return activity_id
 
 
 def test_a_redelivered_event_has_no_second_effect(cluster, webhook_server):
@@ -55,24 +72,15 @@ def test_a_redelivered_event_has_no_second_effect(cluster, webhook_server):
     assert len(webhook_server.to("/in")) == 1
 
 
-def publish_and_crash(make_cluster, webhook_server, failpoint: str, tap_key: str | None = None):
-    """A cluster whose events service dies at ``failpoint`` while publishing one activity."""
+def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, webhook_server):
     cluster = make_cluster()
-    cluster.start("evaluation", "notify", "partners", wait=False)
-    cluster.start("events", wait=False, extra_env={"SYNERGY_FAILPOINT": failpoint})
-    cluster.start("gateway")
-    tap = Tap(cluster.amqp_uri, tap_key) if tap_key else None
-    activity_id, _ = setup_activity(cluster, webhook_server)
+    activity_id = restart_events_with_failpoint(cluster, webhook_server, "outbox.before_publish")
+
     try:
         cluster.api.post(f"/v1/activities/{activity_id}/publish")
     except Exception:  # noqa: BLE001 - the reply may or may not get out before the process dies
         pass
     assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
-    return cluster, activity_id, tap
-
-
-def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, webhook_server):
-    cluster, activity_id, _ = publish_and_crash(make_cluster, webhook_server, "outbox.before_publish")
     stored = cluster.db("events")["activities"].find_one({"_id": activity_id})
     assert stored["status"] == "published" and stored["outbox_pending"] is True
     time.sleep(1.0)
@@ -89,8 +97,15 @@ def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, web
 
 def test_a_crash_after_publishing_but_before_marking_sends_again_without_a_second_effect(make_cluster,
                                                                                          webhook_server):
-    cluster, activity_id, tap = publish_and_crash(make_cluster, webhook_server, "outbox.after_publish",
-                                                  "activity.published")
+    cluster = make_cluster()
+    activity_id = restart_events_with_failpoint(cluster, webhook_server, "outbox.after_publish")
+    tap = Tap(cluster.amqp_uri, "activity.published")
+
+    try:
+        cluster.api.post(f"/v1/activities/{activity_id}/publish")
+    except Exception:  # noqa: BLE001 - the reply may or may not get out before the process dies
+        pass
+    assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
     assert cluster.db("events")["activities"].find_one({"_id": activity_id})["outbox_pending"] is True
     eventually(lambda: effects(cluster, activity_id) == EXPECTED, timeout=10)
 

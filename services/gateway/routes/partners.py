@@ -4,8 +4,10 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.gateway import schemas as api
 from services.gateway.http import MAX_BODY_BYTES, BadRequest, endpoint, json_response, read_json
 from services.gateway.policy import Principal, authorize
+from services.partners import schemas
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
@@ -34,14 +36,14 @@ def read_csv(request: Request) -> str:
 
 class PartnerRoutes:
     @http("POST", "/v1/partners")
-    @endpoint()
+    @endpoint(summary="Register a partner", body=schemas.PartnerRegistration, answers={201: api.PartnerView})
     def register_partner(self, request: Request) -> Response:
         authorize(self.principal, "partner.register")
         created = self.partners.register_partner(read_json(request), actor=actor(self.principal))
         return json_response(created, 201, {"Location": f"/v1/partners/{created['id']}"})
 
     @http("GET", "/v1/partners")
-    @endpoint()
+    @endpoint(summary="Find partners (a page)", query=schemas.PartnerFilter, answers={200: api.PartnerPage})
     def find_partners(self, request: Request) -> Response:
         authorize(self.principal, "partner.list")
         return json_response(self.partners.find_partners(request.args.to_dict(),
