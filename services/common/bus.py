@@ -75,7 +75,9 @@ def declare_topology(connection: kombu.Connection) -> None:
         events_exchange()(channel).declare()
         kombu.Queue(DEAD_LETTER_QUEUE, exchange=dead_letter_exchange(), routing_key="#",
                     durable=True)(channel).declare()
-        ingress = kombu.Exchange(INGRESS_EXCHANGE, type="topic", durable=True)
+        # the same arguments as the events service's ingress consumer declares (services/events/ingress.py)
+        ingress = kombu.Exchange(INGRESS_EXCHANGE, type="topic", durable=True,
+                                 arguments={"alternate-exchange": UNROUTED_EXCHANGE})
         kombu.Queue(INGRESS_QUEUE, exchange=ingress, routing_key="#", durable=True)(channel).declare()
 
 
