@@ -89,9 +89,10 @@ class SynergyClient:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every page of a listing, following ``next_cursor`` (sent back as ``after``) until it is null; a page
-        that carries a ``next`` link instead is followed by that link."""
+    def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
+              cursor_param: str = CURSOR_PARAM) -> Iterator[dict[str, Any]]:
+        """Every page of a listing, following ``next_cursor`` (sent back as ``cursor_param``: ``after`` for most
+        listings, ``cursor`` for activities) until it is null; a ``next`` link in a page is followed instead."""
         query: dict[str, Any] | None = dict(params or {})
         while True:
             page = self.get(path, query)
@@ -104,13 +105,13 @@ class SynergyClient:
             cursor = page.get(CURSOR_FIELD)
             if not cursor:
                 return
-            query = dict(query or {}, **{CURSOR_PARAM: cursor})
+            query = dict(query or {}, **{cursor_param: cursor})
 
     def items(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None,
-              key: str = "items") -> Iterator[dict[str, Any]]:
+              key: str = "items", cursor_param: str = CURSOR_PARAM) -> Iterator[dict[str, Any]]:
         """The items of every page, lazily; at most ``limit`` of them."""
         count = 0
-        for page in self.pages(path, params):
+        for page in self.pages(path, params, cursor_param=cursor_param):
             for item in page.get(key, []):
                 if limit is not None and count >= limit:
                     return
@@ -244,6 +245,59 @@ class SynergyClient:
 
     def publish_activity(self, activity_id: str) -> types.Activity:
         return types.Activity.from_api(self.create(f"/v1/activities/{segment(activity_id)}/publish"))
+
+    def activities(self, *, limit: int | None = None, page_size: int | None = None,
+                   **filters: Any) -> Iterator[types.Activity]:
+        """``status``, ``organizer``, ``type``, ``theme``, ``path``, ``series``, ``q``, ``from``, ``to``
+        (pass the last two as ``**{"from": ...}``); every page."""
+        params = dict(filters, limit=page_size)
+        found = self.items("/v1/activities", params, limit=limit, cursor_param="cursor")
+        return (types.Activity.from_api(item) for item in found)
+
+    def edit_activity(self, activity_id: str, changes: dict[str, Any]) -> types.Activity:
+        """PATCH an activity, with ``If-Match`` when the API gives ETags."""
+        return types.Activity.from_api(self.update(f"/v1/activities/{segment(activity_id)}", lambda _: changes))
+
+    def calendar(self, **filters: Any) -> str:
+        """Activities as an iCalendar document."""
+        return self.transport.request("GET", "/v1/calendar.ics", params=filters,
+                                      headers={"Accept": "text/calendar"}).body or ""
+
+    def registrations(self, activity_id: str) -> dict[str, Any]:
+        """``{items, attendance, capacity}`` (organizers only: personal data)."""
+        return self.get(f"/v1/activities/{segment(activity_id)}/registrations")
+
+    def check_in(self, activity_id: str, code: str) -> dict[str, Any]:
+        return self.create(f"/v1/activities/{segment(activity_id)}/check-ins", {"code": code})
+
+    def volunteers(self, activity_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/activities/{segment(activity_id)}/volunteers")
+
+    def record_hours(self, activity_id: str, signup_id: str, hours: float) -> dict[str, Any]:
+        return self.create(f"/v1/activities/{segment(activity_id)}/volunteers/{segment(signup_id)}/hours",
+                           {"hours": hours})
+
+    def participation(self, person_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/people/{segment(person_id)}/participation")
+
+    # ---- API keys ----
+
+    def create_api_key(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Issue a key; the answer carries the key itself, the only time it is ever shown."""
+        return self.create("/v1/api-keys", request)
+
+    def api_keys(self, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        return self.items("/v1/api-keys", {"limit": 200}, limit=limit)
+
+    def api_key(self, key_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/api-keys/{segment(key_id)}")
+
+    def relabel_api_key(self, key_id: str, label: str) -> dict[str, Any]:
+        """PATCH with ``If-Match`` (the API requires it): read, then write on that version."""
+        return self.update(f"/v1/api-keys/{segment(key_id)}", lambda _: {"label": label})
+
+    def revoke_api_key(self, key_id: str) -> dict[str, Any]:
+        return self.create(f"/v1/api-keys/{segment(key_id)}/revoke")
 
     def activity_step(self, activity_id: str, step: str, body: dict[str, Any] | None = None) -> types.Activity:
         """One step of an activity's life: ``POST /v1/activities/{id}/{step}`` (submit, approve, publish, ...)."""

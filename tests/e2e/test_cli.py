@@ -332,3 +332,52 @@ def test_every_command_has_help_with_examples(tmp_path):
         assert result.code == 0, (path, result)
         assert "Examples:" in result.out or "Commands:" in result.out, path
     assert SYNERGY.exists()
+
+
+@pytest.mark.cluster
+def test_the_activity_lifecycle_the_calendar_and_api_keys(synergy, cluster, tmp_path):
+    lead = synergy.json("partners", "register", *FACULTY)["id"]
+    league = synergy.json("partners", "register", *LEAGUE)["id"]
+    draft = synergy.json("activities", "create", *lecture_options(lead, league))["id"]
+    other = synergy.json("activities", "create", *lecture_options(league, lead))["id"]
+    assert synergy.json("activities", "submit", draft)["status"] == "submitted"
+    returned = synergy.json("activities", "return", draft, "--why", "Add an English title", "--comments", "thanks")
+    assert returned["status"] == "returned"
+    assert synergy("activities", "return", draft, "--comments", "x").code == 2  # --why is required
+    assert synergy.json("activities", "submit", draft)["status"] == "submitted"
+    assert synergy.json("activities", "approve", draft)["status"] == "approved"
+    assert synergy.json("activities", "publish", draft)["status"] == "published"
+    assert synergy("activities", "publish", other).code == 1  # a draft is not published before approval
+    assert synergy.json("activities", "cancel", other, "--reason", "Speaker unavailable")["status"] == "cancelled"
+
+    assert [a["id"] for a in synergy.json("activities", "list", "--status", "published")] == [draft]
+    assert [a["id"] for a in synergy.json("activities", "list", "--organizer", league)] == [draft]
+    assert [a["id"] for a in synergy.json("activities", "list", "--status", "cancelled")] == [other]
+    assert len(synergy.json("activities", "list", "--limit", "1")) == 1
+    table = synergy("activities", "list")
+    assert table.code == 0 and "科学与艺术讲座" in table.out and "2026-12-05 10:00" in table.out
+    calendar = tmp_path / "activities.ics"
+    written = synergy("activities", "calendar", str(calendar))
+    assert written.code == 0 and "1 event(s)" in written.err
+    assert "BEGIN:VCALENDAR" in calendar.read_text() and draft in calendar.read_text()
+    registrations = synergy.json("activities", "registrations", draft)
+    assert registrations["items"] == []
+    assert synergy("activities", "check-in", draft, "NOTACODE").code == 1
+
+    created = synergy("keys", "create", "--kind", "partner", "--partner", lead, "--label", "faculty portal",
+                      "--json")
+    assert created.code == 0 and "shown this once" in created.err, created
+    issued = json.loads(created.out)
+    assert issued["key"] and issued["kind"] == "partner"
+    listed = synergy("keys", "list", "--json")
+    assert issued["key"] not in listed.out and issued["id"] in listed.out
+    assert issued["key"] not in synergy("keys", "show", issued["id"]).out
+    assert synergy.json("keys", "relabel", issued["id"], "--label", "faculty portal 2027")["label"] == \
+        "faculty portal 2027"
+    as_partner = synergy.json("activities", "show", draft, SYNERGY_API_KEY=issued["key"])
+    assert as_partner["id"] == draft
+    assert synergy.json("keys", "revoke", issued["id"])["status"] == "revoked"
+    refused = synergy("activities", "show", draft, SYNERGY_API_KEY=issued["key"])
+    assert refused.code == 1 and "401" in refused.err
+    assert synergy("keys", "create", "--kind", "partner", "--label", "no partner").code == 1
+    synergy.outputs = [text.replace(issued["key"], "<issued once>") for text in synergy.outputs]
