@@ -28,11 +28,14 @@ def body_of(event_type: str, event_time: datetime, data: dict) -> str:
                       ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def signed_headers(secret: str, msg_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+def signed_headers(secrets_: str | list[str], msg_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+    """Standard Webhooks headers; with several secrets (a rotation's overlap) one ``v1,`` signature per secret,
+    space-separated, so that a consumer holding either secret accepts the message."""
+    keys = [secrets_] if isinstance(secrets_, str) else list(secrets_)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, sent_at, body),
+        "webhook-signature": " ".join(Webhook(key).sign(msg_id, sent_at, body) for key in keys),
         "content-type": "application/json",
         "user-agent": "Synergy-Webhooks/1",
     }

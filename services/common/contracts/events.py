@@ -30,3 +30,69 @@ EVENT_TYPES = (
     EventType("activity.published", "events", "A joint activity was published: it is public and its "
               "organizers are committed.", ActivityPublishedData, ("partners", "evaluation", "notify")),
 )
+
+
+class FieldChange(Schema):
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class ActivityUpdatedData(ActivityPublishedData):
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChange), required=True,
+                          metadata={"description": "field -> {before, after}"})
+
+
+class ActivityCancelledData(Schema):
+    activity_id = fields.String(required=True)
+    title = fields.Nested(LocalizedText, required=True)
+    reason = fields.String(required=True)
+    organizers = fields.List(fields.Nested(OrganizerRef), required=True)
+    starts_at = fields.String(required=True, metadata={"description": "RFC 3339, UTC"})
+
+
+class ActivityPostponedData(ActivityCancelledData):
+    new_starts_at = fields.String(allow_none=True, metadata={"description": "RFC 3339, UTC, if known"})
+    new_ends_at = fields.String(allow_none=True, metadata={"description": "RFC 3339, UTC, if known"})
+
+
+class OrganizerSuspendedData(Schema):
+    activity_id = fields.String(required=True)
+    partner_id = fields.String(required=True, metadata={"description": "the suspended organizer"})
+    lead_partner_id = fields.String(required=True)
+    title = fields.Nested(LocalizedText, required=True)
+    starts_at = fields.String(required=True)
+
+
+class PersonRef(Schema):
+    person_id = fields.String(required=True)
+    email = fields.String(required=True)
+    language = fields.String(required=True, metadata={"description": "zh-CN | en"})
+
+
+class RegistrationData(Schema):
+    registration_id = fields.String(required=True)
+    activity_id = fields.String(required=True)
+    title = fields.Nested(LocalizedText, required=True)
+    starts_at = fields.String(required=True)
+    person = fields.Nested(PersonRef, required=True)
+    code = fields.String(metadata={"description": "check-in code (confirmed, promoted)"})
+
+
+def _registration(name: str, summary: str) -> EventType:
+    return EventType(name, "events", summary, RegistrationData, ("notify",), public=False)
+
+
+EVENT_TYPES += (
+    EventType("activity.updated", "events", "A published activity changed (time, venue, ...).",
+              ActivityUpdatedData, ("notify",)),
+    EventType("activity.cancelled", "events", "A published activity was cancelled.", ActivityCancelledData,
+              ("notify",)),
+    EventType("activity.postponed", "events", "A published activity was postponed.", ActivityPostponedData,
+              ("notify",)),
+    EventType("activity.organizer_suspended", "events", "An organizer of an upcoming activity was suspended; "
+              "the lead organizer must act.", OrganizerSuspendedData, ("notify",)),
+    _registration("registration.confirmed", "A person's place at an activity is confirmed."),
+    _registration("registration.waitlisted", "A person is on the waiting list of an activity."),
+    _registration("registration.promoted", "A person moved from the waiting list to a confirmed place."),
+    _registration("registration.cancelled", "A person's registration was cancelled."),
+)

@@ -1,4 +1,4 @@
-"""Routes of webhook endpoints, deliveries and inboxes."""
+"""Routes of webhook endpoints and deliveries (always of one owner partner), inboxes and preferences."""
 from __future__ import annotations
 
 from nameko.web.handlers import http
@@ -7,29 +7,144 @@ from werkzeug.wrappers import Request, Response
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.policy import authorize
 
+ENDPOINTS = "/v1/partners/<string:partner_id>/webhook-endpoints"
+COORDINATION_GROUP = "coordination_group"
+
+
+def _body(request: Request) -> dict:
+    return read_json(request) if request.content_length or request.get_data(cache=True) else {}
+
 
 class NotifyRoutes:
+    # webhook endpoints of a partner
+    @http("POST", ENDPOINTS)
+    @endpoint()
+    def register_endpoint(self, request: Request, partner_id: str) -> Response:
+        authorize(self.principal, "endpoint.register", partner_id=partner_id)
+        created = self.notify.register_endpoint(partner_id, read_json(request))
+        return json_response(created, 201, {"Location": f"/v1/partners/{partner_id}/webhook-endpoints/{created['id']}"})
+
+    @http("GET", ENDPOINTS)
+    @endpoint()
+    def list_endpoints(self, request: Request, partner_id: str) -> Response:
+        authorize(self.principal, "endpoint.list", partner_id=partner_id)
+        return json_response({"items": self.notify.list_endpoints(partner_id)})
+
+    @http("GET", ENDPOINTS + "/<string:endpoint_id>")
+    @endpoint()
+    def get_endpoint(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
+        authorize(self.principal, "endpoint.read", partner_id=partner_id, endpoint_id=endpoint_id)
+        return json_response(self.notify.get_endpoint(partner_id, endpoint_id))
+
+    @http("PATCH", ENDPOINTS + "/<string:endpoint_id>")
+    @endpoint()
+    def update_endpoint(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
+        authorize(self.principal, "endpoint.update", partner_id=partner_id, endpoint_id=endpoint_id)
+        return json_response(self.notify.update_endpoint(partner_id, endpoint_id, read_json(request)))
+
+    @http("POST", ENDPOINTS + "/<string:endpoint_id>/rotate-secret")
+    @endpoint()
+    def rotate_secret(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
+        authorize(self.principal, "endpoint.rotate_secret", partner_id=partner_id, endpoint_id=endpoint_id)
+        return json_response(self.notify.rotate_secret(partner_id, endpoint_id, _body(request)))
+
+    @http("GET", ENDPOINTS + "/<string:endpoint_id>/deliveries")
+    @endpoint()
+    def list_deliveries(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
+        authorize(self.principal, "delivery.list", partner_id=partner_id, endpoint_id=endpoint_id)
+        return json_response({"items": self.notify.deliveries_of(partner_id, endpoint_id, request.args.to_dict())})
+
+    @http("POST", ENDPOINTS + "/<string:endpoint_id>/replay")
+    @endpoint()
+    def replay_failed(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
+        authorize(self.principal, "delivery.replay", partner_id=partner_id, endpoint_id=endpoint_id)
+        return json_response(self.notify.replay_failed(partner_id, endpoint_id, read_json(request)), 202)
+
+    @http("GET", "/v1/partners/<string:partner_id>/webhook-deliveries/<string:delivery_id>")
+    @endpoint()
+    def get_delivery(self, request: Request, partner_id: str, delivery_id: str) -> Response:
+        authorize(self.principal, "delivery.read", partner_id=partner_id, delivery_id=delivery_id)
+        return json_response(self.notify.get_delivery(partner_id, delivery_id))
+
+    @http("POST", "/v1/partners/<string:partner_id>/webhook-deliveries/<string:delivery_id>/replay")
+    @endpoint()
+    def replay_delivery(self, request: Request, partner_id: str, delivery_id: str) -> Response:
+        authorize(self.principal, "delivery.replay", partner_id=partner_id, delivery_id=delivery_id)
+        return json_response(self.notify.replay_delivery(partner_id, delivery_id), 202)
+
+    # the first routes, kept: the owner named in the body, or found from the endpoint
     @http("POST", "/v1/webhook-endpoints")
     @endpoint()
-    def register_endpoint(self, request: Request) -> Response:
-        authorize(self.principal, "endpoint.register")
-        created = self.notify.register_endpoint(read_json(request))
-        return json_response(created, 201, {"Location": f"/v1/webhook-endpoints/{created['id']}"})
+    def register_endpoint_legacy(self, request: Request) -> Response:
+        payload = read_json(request)
+        owner = payload.pop("owner_partner_id", None) if isinstance(payload, dict) else None
+        authorize(self.principal, "endpoint.register", partner_id=owner)
+        created = self.notify.register_endpoint(owner, payload)
+        return json_response(created, 201, {"Location": f"/v1/partners/{owner}/webhook-endpoints/{created['id']}"})
 
     @http("GET", "/v1/webhook-endpoints/<string:endpoint_id>")
     @endpoint()
-    def get_endpoint(self, request: Request, endpoint_id: str) -> Response:
-        authorize(self.principal, "endpoint.read", endpoint_id=endpoint_id)
-        return json_response(self.notify.get_endpoint(endpoint_id))
+    def get_endpoint_legacy(self, request: Request, endpoint_id: str) -> Response:
+        owner = self.notify.endpoint_owner(endpoint_id)
+        authorize(self.principal, "endpoint.read", partner_id=owner, endpoint_id=endpoint_id)
+        return json_response(self.notify.get_endpoint(owner, endpoint_id))
 
     @http("GET", "/v1/webhook-endpoints/<string:endpoint_id>/deliveries")
     @endpoint()
-    def endpoint_deliveries(self, request: Request, endpoint_id: str) -> Response:
-        authorize(self.principal, "delivery.list", endpoint_id=endpoint_id)
-        return json_response({"items": self.notify.deliveries_of(endpoint_id)})
+    def endpoint_deliveries_legacy(self, request: Request, endpoint_id: str) -> Response:
+        owner = self.notify.endpoint_owner(endpoint_id)
+        authorize(self.principal, "delivery.list", partner_id=owner, endpoint_id=endpoint_id)
+        return json_response({"items": self.notify.deliveries_of(owner, endpoint_id, request.args.to_dict())})
+
+    # inboxes
+    def _inbox(self, request: Request, recipient: str) -> Response:
+        return json_response(self.notify.inbox_of(recipient, request.args.to_dict()))
 
     @http("GET", "/v1/partners/<string:partner_id>/inbox")
     @endpoint()
     def partner_inbox(self, request: Request, partner_id: str) -> Response:
         authorize(self.principal, "inbox.read", partner_id=partner_id)
-        return json_response({"items": self.notify.inbox_of(partner_id)})
+        return self._inbox(request, partner_id)
+
+    @http("POST", "/v1/partners/<string:partner_id>/inbox/<string:item_id>")
+    @endpoint()
+    def mark_partner_inbox_item(self, request: Request, partner_id: str, item_id: str) -> Response:
+        authorize(self.principal, "inbox.mark", partner_id=partner_id, item_id=item_id)
+        return json_response(self.notify.mark_inbox_item(partner_id, item_id, read_json(request)))
+
+    @http("GET", "/v1/people/<string:person_id>/inbox")
+    @endpoint()
+    def person_inbox(self, request: Request, person_id: str) -> Response:
+        authorize(self.principal, "inbox.read", person_id=person_id)
+        return self._inbox(request, f"person:{person_id}")
+
+    @http("POST", "/v1/people/<string:person_id>/inbox/<string:item_id>")
+    @endpoint()
+    def mark_person_inbox_item(self, request: Request, person_id: str, item_id: str) -> Response:
+        authorize(self.principal, "inbox.mark", person_id=person_id, item_id=item_id)
+        return json_response(self.notify.mark_inbox_item(f"person:{person_id}", item_id, read_json(request)))
+
+    @http("GET", "/v1/coordination-group/inbox")
+    @endpoint()
+    def coordination_inbox(self, request: Request) -> Response:
+        authorize(self.principal, "inbox.read", recipient=COORDINATION_GROUP)
+        return self._inbox(request, COORDINATION_GROUP)
+
+    @http("POST", "/v1/coordination-group/inbox/<string:item_id>")
+    @endpoint()
+    def mark_coordination_inbox_item(self, request: Request, item_id: str) -> Response:
+        authorize(self.principal, "inbox.mark", recipient=COORDINATION_GROUP, item_id=item_id)
+        return json_response(self.notify.mark_inbox_item(COORDINATION_GROUP, item_id, read_json(request)))
+
+    # people's notification preferences
+    @http("GET", "/v1/people/<string:person_id>/notification-preferences")
+    @endpoint()
+    def get_preferences(self, request: Request, person_id: str) -> Response:
+        authorize(self.principal, "preferences.read", person_id=person_id)
+        return json_response(self.notify.get_preferences(person_id))
+
+    @http("PUT", "/v1/people/<string:person_id>/notification-preferences")
+    @endpoint()
+    def set_preferences(self, request: Request, person_id: str) -> Response:
+        authorize(self.principal, "preferences.update", person_id=person_id)
+        return json_response(self.notify.set_preferences(person_id, read_json(request)))
