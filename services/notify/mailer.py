@@ -40,10 +40,10 @@ def message_of(email: OutgoingEmail, sender: str) -> EmailMessage:
     msg["Subject"] = email.subject
     msg["Date"] = format_datetime(email.created_at)
     msg["Message-ID"] = f"<{hashlib.sha256(email.id.encode()).hexdigest()[:32]}@synergy.notify>"
-    msg["Content-Language"] = email.language
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
+    msg["Content-Language"] = email.language  # after the parts: making them moves Content-* headers down
     return msg
 
 

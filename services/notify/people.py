@@ -94,3 +94,10 @@ def digest_activities(preferences: Preferences, upcoming: list[dict], facts_of_a
 
 def reminder_due(starts_at: datetime, hours_before: float) -> datetime:
     return starts_at - timedelta(hours=hours_before)
+
+
+def registration_status(current: str | None, new: str) -> str:
+    """Events may arrive out of order: a cancellation is final, and a late 'waitlisted' never undoes a place."""
+    if current == "cancelled" or (current == "confirmed" and new == "waitlisted"):
+        return current
+    return new

@@ -17,7 +17,7 @@ from services.common import documents
 from services.common.envelope import Envelope
 from services.common.errors import ConcurrentUpdate, NotFound
 from services.notify.domain import Delivery, Endpoint, InboxItem, OutgoingEmail
-from services.notify.people import FOLLOWS, Preferences
+from services.notify.people import FOLLOWS, Preferences, registration_status
 
 
 def _doc(obj) -> dict:
@@ -56,8 +56,8 @@ class NotifyStore:
         self.deliveries.create_index([("endpoint_id", ASCENDING), ("created_at", ASCENDING)])
         self.inbox.create_index([("recipient_id", ASCENDING), ("cursor", ASCENDING)])
         self.preferences.create_index([("mode", ASCENDING)])
-        for name in FOLLOWS:
-            self.preferences.create_index([(f"follow_{name}", ASCENDING)])
+        # No index on the follow_* arrays: on the embedded Mongo-wire server an index on an array field makes
+        # equality (membership) queries on it match nothing. MongoDB deployments may add multikey indexes.
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
         self.registrations.create_index([("activity_id", ASCENDING)])
         self.registrations.create_index([("reminder_pending", ASCENDING), ("reminder_due_at", ASCENDING)])
@@ -259,8 +259,9 @@ class NotifyStore:
         return [documents.public(doc) for doc in found.sort("starts_at", ASCENDING)]
 
     def remember_registration(self, registration_id: str, values: dict, event_id: str) -> None:
+        """A registration as its latest event says, unless the domain keeps its current status."""
         self._upsert(self.registrations, registration_id, values, event_id,
-                     keep=lambda doc: doc.get("status") != "cancelled")
+                     keep=lambda doc: registration_status(doc.get("status"), values["status"]) == values["status"])
 
     def registrants_of(self, activity_id: str) -> list[dict]:
         found = self.registrations.find({"activity_id": activity_id}).sort("_id", ASCENDING)

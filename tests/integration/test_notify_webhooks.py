@@ -28,6 +28,9 @@ def start(make_cluster, **notify_env):
     cluster.start("notify", wait=False, extra_env=notify_env)
     cluster.start("partners", "events", wait=False)
     cluster.start("gateway")
+    # readiness is an RPC answer; the event queues are bound once the whole service has started
+    log = cluster.cluster.log_dir / "notify.log"
+    eventually(lambda: "notify ready" in log.read_text(errors="replace"), timeout=30)
     return cluster
 
 
