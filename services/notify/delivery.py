@@ -55,7 +55,8 @@ class DeliveryWorker(BackgroundLoop):
         now = utcnow()
         lease = timedelta(seconds=self.settings.common.webhook_timeout_seconds) + LEASE_MARGIN
         started = 0
-        for delivery, rev in self.store.due_deliveries(now, BATCH):
+        busy = [endpoint_id for endpoint_id, slot in self.limits.items() if slot.balance <= 0]
+        for delivery, rev in self.store.due_deliveries(now, BATCH, skip_endpoints=busy):
             slot = self.limits[delivery.endpoint_id]
             if not slot.acquire(blocking=False):
                 continue  # the endpoint is busy: the delivery stays due, unclaimed, for a later round
@@ -86,9 +87,11 @@ class DeliveryWorker(BackgroundLoop):
             check_url(endpoint.url, allow_private=self.settings.common.webhook_allow_private)
             now = utcnow()
             headers = signed_headers(endpoint.signing_secrets(now), delivery.id, now, delivery.body)
+            # stream: the status is all we need; a receiver's (possibly huge) body is never read
             response = self.session.post(endpoint.url, data=delivery.body.encode("utf-8"), headers=headers,
                                          timeout=self.settings.common.webhook_timeout_seconds,
-                                         allow_redirects=False)
+                                         allow_redirects=False, stream=True)
+            response.close()
         except UnsafeEndpoint as exc:
             error = f"unsafe endpoint: {exc}"
         except requests.RequestException as exc:

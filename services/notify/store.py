@@ -103,8 +103,8 @@ class NotifyStore:
         return documents.insert_once(self.emails, _doc(email))
 
     @staticmethod
-    def _due(queue: Collection, cls, now: datetime, limit: int) -> list[tuple]:
-        found = queue.find({"state": "pending", "next_attempt_at": {"$lte": now}})
+    def _due(queue: Collection, cls, now: datetime, limit: int, query: dict | None = None) -> list[tuple]:
+        found = queue.find({"state": "pending", "next_attempt_at": {"$lte": now}} | (query or {}))
         due = []
         for doc in found.sort("next_attempt_at", ASCENDING).limit(limit):
             if doc.get("lease_until") is None or doc["lease_until"] <= now:
@@ -123,8 +123,12 @@ class NotifyStore:
         except ConcurrentUpdate:
             return None
 
-    def due_deliveries(self, now: datetime, limit: int) -> list[tuple[Delivery, int]]:
-        return self._due(self.deliveries, Delivery, now, limit)
+    def due_deliveries(self, now: datetime, limit: int,
+                       skip_endpoints: Iterable[str] = ()) -> list[tuple[Delivery, int]]:
+        """Due and not leased, oldest first; endpoints with no free slot are left out, so that a busy endpoint's
+        backlog never hides the due deliveries of others."""
+        skip = sorted(skip_endpoints)
+        return self._due(self.deliveries, Delivery, now, limit, {"endpoint_id": {"$nin": skip}} if skip else None)
 
     def claim(self, delivery: Delivery, rev: int, lease_until: datetime) -> int | None:
         return self._claim(self.deliveries, delivery, rev, lease_until)

@@ -121,6 +121,8 @@ def test_due_deliveries_are_claimed_by_one_worker_only(db):
     assert store.claim(delivery, rev, NOW + timedelta(seconds=30)) is None
     assert store.due_deliveries(NOW, 10) == [], "a leased delivery is not due"
     assert [d.id for d, _ in store.due_deliveries(NOW + timedelta(seconds=31), 10)] == ["msg_0", "msg_1"]
+    assert store.due_deliveries(NOW + timedelta(seconds=31), 10, skip_endpoints=["ep"]) == [], "a busy endpoint"
+    assert len(store.due_deliveries(NOW + timedelta(seconds=31), 10, skip_endpoints=["other"])) == 2
 
 
 def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):
