@@ -210,6 +210,7 @@ class InboxItem:
             self.cursor = f"{self.created_at.strftime('%Y%m%dT%H%M%S.%f')}|{self.id}"
 
 
+ANONYMISED_ADDRESS = "anonymised@invalid"
 EMAIL_RETRY_SCHEDULE = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                         timedelta(hours=6))
 
@@ -232,6 +233,13 @@ class OutgoingEmail:
     attempts: list[dict] = field(default_factory=list)
     lease_until: datetime | None = None
     sent_at: datetime | None = None
+    activity_id: str | None = None
+
+    def anonymise(self) -> None:
+        """Keep that an email was sent and how it went, not to whom or what it said."""
+        self.to, self.subject, self.text, self.html = ANONYMISED_ADDRESS, "", "", ""
+        if self.state == "pending":
+            self.state = "failed"
 
     def record(self, now: datetime, error: str | None, *, permanent: bool = False,
                rng: random.Random | None = None) -> str:

@@ -29,5 +29,5 @@ class Messenger:
                 new += self.store.add_email_once(OutgoingEmail(
                     id=notice.id, to=notice.email, language=notice.language, subject=rendered.subject,
                     text=rendered.text, html=rendered.html, template=notice.template, event_id=notice.event_id,
-                    state="pending", next_attempt_at=now, created_at=now))
+                    state="pending", next_attempt_at=now, created_at=now, activity_id=notice.activity_id))
         return new

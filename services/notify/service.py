@@ -299,6 +299,11 @@ class NotifyService(ServiceBase):
     def registration_cancelled(self, envelope) -> None:
         self._registration_news(envelope, "cancelled")
 
+    @event_handler("personal_data.anonymised")
+    def personal_data_anonymised(self, envelope) -> None:
+        """What notify kept of an activity's registrants (addresses, codes, sent emails) goes too."""
+        self.store.anonymise_activity(envelope.data["activity_id"])
+
     def _partner_news(self, envelope) -> None:
         self._messenger().tell(audience.partner_notices(envelope.type, envelope.id, envelope.data), utcnow())
 

@@ -60,6 +60,7 @@ class NotifyStore:
         # equality (membership) queries on it match nothing. MongoDB deployments may add multikey indexes.
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
         self.registrations.create_index([("activity_id", ASCENDING)])
+        self.emails.create_index([("activity_id", ASCENDING)])
         self.registrations.create_index([("reminder_pending", ASCENDING), ("reminder_due_at", ASCENDING)])
 
     def ping(self) -> bool:
@@ -273,6 +274,23 @@ class NotifyStore:
 
     def change_registration(self, registration_id: str, change: Callable[[dict], None]) -> None:
         documents.update(self.registrations, registration_id, change)
+
+    def anonymise_activity(self, activity_id: str) -> int:
+        """Forget who registered for an activity and what they were sent; returns how many documents changed."""
+        changed = 0
+        for doc in list(self.registrations.find({"activity_id": activity_id}, {"_id": 1})):
+            def forget(reg: dict) -> None:
+                reg.update(person_id="anonymised", email=None, language=None, code=None, reminder_pending=False)
+            documents.update(self.registrations, doc["_id"], forget)
+            changed += 1
+        for doc in list(self.emails.find({"activity_id": activity_id}, {"_id": 1})):
+            def blank(stored: dict) -> None:
+                email = _load(OutgoingEmail, stored)
+                email.anonymise()
+                stored.update(_doc(email))
+            documents.update(self.emails, doc["_id"], blank)
+            changed += 1
+        return changed
 
     def due_reminders(self, now: datetime, limit: int = 200) -> list[dict]:
         found = self.registrations.find({"reminder_pending": True, "reminder_due_at": {"$lte": now}}).limit(limit)

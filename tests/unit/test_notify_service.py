@@ -89,3 +89,19 @@ def test_bad_inbox_and_preference_input_stores_nothing(notify):
     with pytest.raises(NotFound):
         service.mark_inbox_item("prt_1", "missing", {"read": True})
     assert store.preferences.count_documents({}) == 0 and store.inbox.count_documents({}) == 0
+
+
+def test_anonymising_an_activity_forgets_its_registrants_and_what_they_were_sent(notify):
+    service, store = notify
+    data = {"registration_id": "reg_1", "activity_id": "act_1", "title": {"zh": "讲座"},
+            "starts_at": "2030-12-05T02:00:00.000Z", "code": "K7Q2",
+            "person": {"person_id": "stu_1", "email": "stu1@example.edu", "language": "en"}}
+    service.registration_confirmed(announce("registration.confirmed", data))
+    assert store.emails.find_one()["to"] == "stu1@example.edu"
+    assert store.registrations.find_one()["reminder_pending"] is True
+    service.personal_data_anonymised(announce("personal_data.anonymised", {
+        "activity_id": "act_1", "registrations": 1, "anonymised_at": "2031-01-01T00:00:00Z"}))
+    registration, email = store.registrations.find_one(), store.emails.find_one()
+    assert (registration["email"], registration["code"], registration["person_id"]) == (None, None, "anonymised")
+    assert email["to"] == "anonymised@invalid" and "K7Q2" not in email["text"] and email["state"] == "failed"
+    assert store.registrants_of("act_1")[0]["reminder_pending"] is False

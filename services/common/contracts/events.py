@@ -78,6 +78,12 @@ class RegistrationData(Schema):
     code = fields.String(metadata={"description": "check-in code (confirmed, promoted)"})
 
 
+class PersonalDataAnonymisedData(Schema):
+    activity_id = fields.String(required=True)
+    registrations = fields.Integer(required=True, metadata={"description": "how many were anonymised"})
+    anonymised_at = fields.String(required=True, metadata={"description": "RFC 3339"})
+
+
 def _registration(name: str, summary: str) -> EventType:
     return EventType(name, "events", summary, RegistrationData, ("notify",), public=False)
 
@@ -95,4 +101,6 @@ EVENT_TYPES += (
     _registration("registration.waitlisted", "A person is on the waiting list of an activity."),
     _registration("registration.promoted", "A person moved from the waiting list to a confirmed place."),
     _registration("registration.cancelled", "A person's registration was cancelled."),
+    EventType("personal_data.anonymised", "events", "The personal data of an activity's registrations were "
+              "anonymised; every service drops what it kept of them.", PersonalDataAnonymisedData, ("notify",)),
 )
