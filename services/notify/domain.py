@@ -234,6 +234,13 @@ class OutgoingEmail:
     lease_until: datetime | None = None
     sent_at: datetime | None = None
     activity_id: str | None = None
+    round_start: int = 0  # attempts made before the last retry by hand
+
+    def retry(self, now: datetime) -> None:
+        """An operator sends a failed email again (e.g. after fixing the SMTP settings)."""
+        if self.state != "failed" or self.to == ANONYMISED_ADDRESS:
+            raise DeliveryRuleBroken(f"Email {self.id} is {self.state}; only failed emails can be sent again.")
+        self.state, self.next_attempt_at, self.round_start = "pending", now, len(self.attempts)
 
     def anonymise(self) -> None:
         """Keep that an email was sent and how it went, not to whom or what it said."""
@@ -245,7 +252,7 @@ class OutgoingEmail:
                rng: random.Random | None = None) -> str:
         """'sent', 'retry' or 'failed' (a permanent refusal such as a bad address fails at once)."""
         self.lease_until = None
-        wait = None if error is None or permanent else next_wait(len(self.attempts), None, rng,
+        wait = None if error is None or permanent else next_wait(len(self.attempts) - self.round_start, None, rng,
                                                                  EMAIL_RETRY_SCHEDULE)
         if error is None:
             self.state, self.sent_at, outcome = "sent", now, "sent"

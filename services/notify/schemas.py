@@ -79,6 +79,11 @@ class DeliveryQuery(StrictSchema):
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
 
 
+class EmailQuery(StrictSchema):
+    state = fields.String(validate=validate.OneOf(["pending", "sent", "failed"]), load_default="failed")
+    limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+
+
 class InboxQuery(StrictSchema):
     unread = fields.Boolean(load_default=False)
     before = fields.String(validate=validate.Length(max=200))

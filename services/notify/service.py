@@ -48,7 +48,7 @@ class NotifyService(ServiceBase):
     store: NotifyStore = ServiceDatabase(NotifyStore)
     outbox = OutboxRelay("endpoints")
     deliveries = DeliveryWorker()
-    emails = EmailWorker()
+    emails_worker = EmailWorker()
     scheduler = Scheduler()
 
     @property
@@ -184,6 +184,22 @@ class NotifyService(ServiceBase):
                 continue  # already pending again
         self.deliveries.kick()
         return {"replayed": replayed, "count": len(replayed)}
+
+    # emails: the ones that failed are the dead letters of email, kept with every attempt
+    @rpc
+    def emails(self, query: dict | None = None) -> list[dict]:
+        params = load(schemas.EmailQuery(), query or {})
+        return [{k: v for k, v in e.items() if k not in ("html", "lease_until", "round_start")}
+                for e in self.store.emails_in(params["state"], params["limit"])]
+
+    @rpc
+    def retry_email(self, email_id: str) -> dict:
+        try:
+            retried = self.store.change_email(str(email_id), lambda e: e.retry(utcnow()))
+        except DeliveryRuleBroken as exc:
+            raise Conflict(str(exc), {"email_id": email_id}) from None
+        self.emails_worker.kick()
+        return {k: v for k, v in retried.items() if k not in ("html", "lease_until", "round_start")}
 
     # inboxes: a partner (its id), a person ("person:<id>"), the coordination group ("coordination_group")
     @rpc

@@ -168,8 +168,16 @@ class NotifyStore:
                                      {"_id": 1})
         return [doc["_id"] for doc in found]
 
-    def emails_to(self, address: str) -> list[dict]:
-        return [documents.public(doc) for doc in self.emails.find({"to": address}).sort("created_at", ASCENDING)]
+    def emails_in(self, state: str, limit: int) -> list[dict]:
+        found = self.emails.find({"state": state}).sort("created_at", DESCENDING).limit(limit)
+        return [documents.public(doc) for doc in found]
+
+    def change_email(self, email_id: str, change: Callable[[OutgoingEmail], None]) -> dict:
+        def apply(doc: dict) -> None:
+            email = _load(OutgoingEmail, doc)
+            change(email)
+            doc.update(_doc(email))
+        return documents.public(documents.update(self.emails, email_id, apply))
 
     def notice_exists(self, notice_id: str) -> bool:
         return bool(self.inbox.find_one({"_id": notice_id}, {"_id": 1})

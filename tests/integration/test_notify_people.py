@@ -97,6 +97,7 @@ def test_people_hear_of_their_registrations_and_of_changes_by_email_and_inbox_in
 
 def test_partners_and_the_coordination_group_hear_of_decisions_and_attendees_get_survey_invitations(make_cluster,
                                                                                                    smtp):
+    smtp.refused.add("gone@example.edu")
     cluster = start(make_cluster, **smtp.env, PUBLIC_BASE_URL="https://synergy.example.edu")
     api, amqp = cluster.api, cluster.amqp_uri
     publish_event(amqp, "partner.approved", {
@@ -109,7 +110,8 @@ def test_partners_and_the_coordination_group_hear_of_decisions_and_attendees_get
     publish_event(amqp, "survey.invitations_issued", {
         "survey_id": "srv_1", "activity_id": "act_1", "stage": "post", "closes_at": "2026-12-12T15:59:00.000Z",
         "invitations": [{"email": "li@example.edu", "language": "zh-CN", "token": "tok-li-123"},
-                        {"email": "ann@example.edu", "language": "en", "token": "tok-ann-456"}]})
+                        {"email": "ann@example.edu", "language": "en", "token": "tok-ann-456"},
+                        {"email": "gone@example.edu", "language": "en", "token": "tok-gone-789"}]})
 
     for recipient in (f"/v1/partners/{CO}/inbox", "/v1/coordination-group/inbox"):
         items = eventually(lambda r=recipient: len(api.get(r).json()["items"]) == 2 and api.get(r).json()["items"],
@@ -125,6 +127,17 @@ def test_partners_and_the_coordination_group_hear_of_decisions_and_attendees_get
     assert li["Subject"] == "活动反馈问卷邀请" and "tok-li-123" in parts(li)[0]
     notify = cluster.db("notify")
     assert not any("tok-" in d["_id"] for d in notify["emails"].find({}, {"_id": 1})), "tokens stay out of ids"
+
+    # a refused address fails at once, stays visible with its attempts, and can be sent again by hand
+    failed = eventually(lambda: api.get("/v1/notify/emails").json()["items"], timeout=10)
+    assert [(e["to"], len(e["attempts"])) for e in failed] == [("gone@example.edu", 1)]
+    assert "refused" in failed[0]["attempts"][0]["error"]
+    assert api.get("/v1/notify/emails", params={"state": "lost"}).status_code == 422
+    smtp.refused.clear()
+    assert api.post(f"/v1/notify/emails/{failed[0]['id']}/retry").status_code == 202
+    eventually(lambda: smtp.to("gone@example.edu"), timeout=10)
+    assert api.post(f"/v1/notify/emails/{failed[0]['id']}/retry").status_code == 409, "sent: nothing to retry"
+    assert api.get("/v1/notify/emails").json()["items"] == []
 
 
 def test_preferences_choose_channels_and_a_weekly_digest_comes_once_a_week_across_restarts(make_cluster, smtp):

@@ -14,9 +14,16 @@ from deploy.launcher import free_port
 class SmtpServer:
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.refused: set[str] = set()  # addresses answered "550 no such mailbox"
         self._lock = threading.Lock()
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refused:
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

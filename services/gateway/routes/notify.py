@@ -96,6 +96,19 @@ class NotifyRoutes:
         authorize(self.principal, "delivery.list", partner_id=owner, endpoint_id=endpoint_id)
         return json_response({"items": self.notify.deliveries_of(owner, endpoint_id, request.args.to_dict())})
 
+    # emails that could not be sent (the coordination group's operators)
+    @http("GET", "/v1/notify/emails")
+    @endpoint()
+    def list_emails(self, request: Request) -> Response:
+        authorize(self.principal, "email.list")
+        return json_response({"items": self.notify.emails(request.args.to_dict())})
+
+    @http("POST", "/v1/notify/emails/<string:email_id>/retry")
+    @endpoint()
+    def retry_email(self, request: Request, email_id: str) -> Response:
+        authorize(self.principal, "email.retry", email_id=email_id)
+        return json_response(self.notify.retry_email(email_id), 202)
+
     # inboxes
     def _inbox(self, request: Request, recipient: str) -> Response:
         return json_response(self.notify.inbox_of(recipient, request.args.to_dict()))
