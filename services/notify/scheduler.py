@@ -28,6 +28,7 @@ class Scheduler(BackgroundLoop):
     def setup(self):
         super().setup()
         self.messenger = Messenger(self.store, self.renderer)
+        self._digested: set[str] = set()  # digests known to exist: not looked up again in this process
 
     def interval(self) -> float:
         return max(1.0, self.settings.common.delivery_poll_seconds * 5)
@@ -61,7 +62,10 @@ class Scheduler(BackgroundLoop):
         for prefs in self.store.digest_readers():
             key = digest_id(prefs.person_id, week)
             channels = [c for c in prefs.channels if c != "email" or prefs.email]
-            if not channels or self.store.notice_exists(key):
+            if not channels or key in self._digested:
+                continue
+            if self.store.notice_exists(key):
+                self._digested.add(key)
                 continue
             if upcoming is None:
                 upcoming = self.store.upcoming_activities(now, now + DIGEST_HORIZON)
@@ -73,6 +77,7 @@ class Scheduler(BackgroundLoop):
                 event_type="digest.weekly", inbox="inbox" in channels,
                 email=prefs.email if "email" in channels else None, language=prefs.language,
                 context={"week": week, "activities": [_for_template(a) for a in chosen]})], now)
+            self._digested.add(key)
             log.info("weekly digest %s: %d activities", key, len(chosen))
         return told
 
