@@ -32,6 +32,8 @@ def facts_of(data: dict, activity: dict | None = None) -> dict[str, set[str]]:
     organizers |= {data[k] for k in ("partner_id", "lead_partner_id", "owner_partner_id") if data.get(k)}
     facts = {"organizer": organizers, "theme": set(data.get("themes") or []), "path": set(data.get("paths") or []),
              "activity_type": {data["activity_type"]} if data.get("activity_type") else set()}
+    if data.get("owner_partner_id"):
+        facts["owner"] = {data["owner_partner_id"]}
     if activity:
         facts["organizer"] |= set(activity.get("organizer_ids") or [])
         facts["theme"] |= set(activity.get("themes") or [])
@@ -69,6 +71,9 @@ class Endpoint:
         """Whether this endpoint subscribed to the event; ``*`` means every public type."""
         if self.status != ENABLED or not ("*" in self.event_types or event_type in self.event_types):
             return False
+        owner = (facts or {}).get("owner")
+        if owner and self.owner_partner_id not in owner:
+            return False  # news of a partner's own endpoints (endpoint.disabled) go to that partner only
         return passes(self.filters, facts or {})
 
     def signing_secrets(self, now: datetime) -> list[str]:

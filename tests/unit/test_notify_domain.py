@@ -106,6 +106,12 @@ def test_an_event_naming_only_its_activity_is_filtered_by_what_notify_knows_of_t
                                                             facts_of({"partner_id": "prt_1"}))
 
 
+def test_news_of_an_endpoint_reach_only_its_owners_other_endpoints():
+    disabled = facts_of({"endpoint_id": "ep_9", "owner_partner_id": "prt_1", "reason": "gone"})
+    assert endpoint(event_types=["*"]).wants("endpoint.disabled", disabled)
+    assert not endpoint(event_types=["*"], owner_partner_id="prt_2").wants("endpoint.disabled", disabled)
+
+
 def test_a_rotation_signs_with_both_secrets_until_the_overlap_ends():
     ep = endpoint()
     ep.rotate("whsec_b", NOW, timedelta(hours=24))
