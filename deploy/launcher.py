@@ -57,7 +57,7 @@ class EmbeddedMongo:
     """The nx-27017 Mongo-wire server, its data, pid and log under one folder."""
 
     def __init__(self, home: Path, port: int = 27017, host: str = "127.0.0.1"):
-        self.home, self.port, self.host = home, port, host
+        self.home, self.port, self.host = Path(home).resolve(), port, host  # the daemon leaves the cwd
         self.started_here = False
 
     @property
@@ -170,6 +170,20 @@ class Cluster:
         proc = self.processes.pop(name)
         proc.kill()
         proc.wait()
+
+
+def isolated_env(amqp_uri: str, mongo_uri: str, db_prefix: str, admin_key: str) -> dict[str, str]:
+    """The environment of a cluster that shares nothing with others (tests, benchmarks): its own vhost,
+    databases and gateway port, webhooks allowed to local receivers, short polling intervals."""
+    env = dict(os.environ)
+    env.update({
+        "AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "MONGO_DB_PREFIX": db_prefix,
+        "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}", "SYNERGY_ADMIN_KEY": admin_key,
+        "WEBHOOK_ALLOW_PRIVATE": "1", "EVENT_DELIVERY_LIMIT": "3", "OUTBOX_POLL_SECONDS": "0.3",
+        "DELIVERY_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO",
+    })
+    env.pop("SYNERGY_FAILPOINT", None)
+    return env
 
 
 def admin_key(var: Path) -> str:

@@ -34,6 +34,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "LOG_LEVEL": ("INFO", "logging level of the services"),
     "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
     "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
+    "AGREEMENT_CHECK_SECONDS": ("3600", "how often partners looks for agreements and approvals nearing their end"),
+    "APPROVAL_VALID_DAYS": ("365", "how long a partner's qualification approval lasts before it must be renewed"),
+    "RENEWAL_NOTICE_DAYS": ("30", "days before an approval lapses when the partner is asked to renew"),
 }
 
 

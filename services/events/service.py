@@ -37,7 +37,7 @@ class EventsService(ServiceBase):
                 raise RuleBroken(f"Partner {partner_id} could not be checked: {exc.exc_type}",
                                  {"field": field}) from None
             known = {"partner_id": found["id"], "name": found["name"], "level": found["level"],
-                     "kind": found["kind"], "status": found["status"]}
+                     "kind": found["kind"], "status": found["status"], "status_seq": found.get("status_seq", 0)}
             self.store.remember_partner(known)
         return Organizer(partner_id=partner_id, role=role, name=known["name"], level=known["level"])
 
@@ -74,4 +74,29 @@ class EventsService(ServiceBase):
 
     @event_handler("partner.registered")
     def learn_partner(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    # the read model follows every change of a partner's status (partners' qualification review)
+    @event_handler("partner.review_started")
+    def learn_review_started(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.approved")
+    def learn_approved(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.rejected")
+    def learn_rejected(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.suspended")
+    def learn_suspended(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.reinstated")
+    def learn_reinstated(self, envelope) -> None:
+        self.store.remember_partner(envelope.data)
+
+    @event_handler("partner.retired")
+    def learn_retired(self, envelope) -> None:
         self.store.remember_partner(envelope.data)

@@ -56,12 +56,24 @@ class EventsStore:
 
     # read model of partners, fed by partner.* events
     def remember_partner(self, partner: dict) -> None:
+        """Keep what partners said last: an event older than what is known (lower ``status_seq``) changes nothing,
+        whatever order the queues of the different partner.* types delivered them in."""
         doc = {"_id": partner["partner_id"], "name": partner["name"], "level": partner["level"],
-               "kind": partner["kind"], "status": partner["status"]}
-        self.partners.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+               "kind": partner["kind"], "status": partner["status"], "status_seq": partner.get("status_seq", 0)}
+        for _ in range(documents.MAX_ATTEMPTS):
+            known = self.partners.find_one({"_id": doc["_id"]})
+            if known is None:
+                if documents.insert_once(self.partners, doc):
+                    return
+                continue
+            if known.get("status_seq", 0) > doc["status_seq"]:
+                return
+            doc["_rev"] = known.get("_rev", 0) + 1
+            if self.partners.replace_one({"_id": doc["_id"], "_rev": known.get("_rev")}, doc).matched_count == 1:
+                return
 
     def partner(self, partner_id: str) -> dict | None:
         doc = self.partners.find_one({"_id": partner_id})
         if doc is None:
             return None
-        return {"partner_id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+        return {"partner_id": doc["_id"], **{k: v for k, v in doc.items() if k not in documents.BOOKKEEPING}}

@@ -8,10 +8,10 @@ from services.gateway.routes.activities import ActivityRoutes
 from services.gateway.routes.evaluation import EvaluationRoutes
 from services.gateway.routes.health import HealthRoutes
 from services.gateway.routes.notify import NotifyRoutes
-from services.gateway.routes.partners import PartnerRoutes
+from services.gateway.routes.partners import AgreementRoutes, PartnerRoutes
 
 
-class GatewayService(HealthRoutes, PartnerRoutes, ActivityRoutes, EvaluationRoutes, NotifyRoutes):
+class GatewayService(HealthRoutes, PartnerRoutes, AgreementRoutes, ActivityRoutes, EvaluationRoutes, NotifyRoutes):
     name = "gateway"
 
     correlation = Correlation()

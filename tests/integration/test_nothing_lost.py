@@ -55,18 +55,24 @@ def test_a_redelivered_event_has_no_second_effect(cluster, webhook_server):
     assert len(webhook_server.to("/in")) == 1
 
 
-def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, webhook_server):
+def publish_and_crash(make_cluster, webhook_server, failpoint: str, tap_key: str | None = None):
+    """A cluster whose events service dies at ``failpoint`` while publishing one activity."""
     cluster = make_cluster()
     cluster.start("evaluation", "notify", "partners", wait=False)
-    cluster.start("events", wait=False, extra_env={"SYNERGY_FAILPOINT": "outbox.before_publish"})
+    cluster.start("events", wait=False, extra_env={"SYNERGY_FAILPOINT": failpoint})
     cluster.start("gateway")
+    tap = Tap(cluster.amqp_uri, tap_key) if tap_key else None
     activity_id, _ = setup_activity(cluster, webhook_server)
-
     try:
         cluster.api.post(f"/v1/activities/{activity_id}/publish")
     except Exception:  # noqa: BLE001 - the reply may or may not get out before the process dies
         pass
     assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
+    return cluster, activity_id, tap
+
+
+def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, webhook_server):
+    cluster, activity_id, _ = publish_and_crash(make_cluster, webhook_server, "outbox.before_publish")
     stored = cluster.db("events")["activities"].find_one({"_id": activity_id})
     assert stored["status"] == "published" and stored["outbox_pending"] is True
     time.sleep(1.0)
@@ -83,18 +89,8 @@ def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, web
 
 def test_a_crash_after_publishing_but_before_marking_sends_again_without_a_second_effect(make_cluster,
                                                                                          webhook_server):
-    cluster = make_cluster()
-    cluster.start("evaluation", "notify", "partners", wait=False)
-    cluster.start("events", wait=False, extra_env={"SYNERGY_FAILPOINT": "outbox.after_publish"})
-    cluster.start("gateway")
-    tap = Tap(cluster.amqp_uri, "activity.published")
-    activity_id, _ = setup_activity(cluster, webhook_server)
-
-    try:
-        cluster.api.post(f"/v1/activities/{activity_id}/publish")
-    except Exception:  # noqa: BLE001 - the reply may or may not get out before the process dies
-        pass
-    assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
+    cluster, activity_id, tap = publish_and_crash(make_cluster, webhook_server, "outbox.after_publish",
+                                                  "activity.published")
     assert cluster.db("events")["activities"].find_one({"_id": activity_id})["outbox_pending"] is True
     eventually(lambda: effects(cluster, activity_id) == EXPECTED, timeout=10)
 
