@@ -97,7 +97,8 @@ def reminder_due(starts_at: datetime, hours_before: float) -> datetime:
 
 
 def registration_status(current: str | None, new: str) -> str:
-    """Events may arrive out of order: a cancellation is final, and a late 'waitlisted' never undoes a place."""
-    if current == "cancelled" or (current == "confirmed" and new == "waitlisted"):
+    """Events may arrive out of order: a cancellation (or anonymisation) is final, and a late 'waitlisted' never
+    undoes a place."""
+    if current in ("cancelled", "anonymised") or (current == "confirmed" and new == "waitlisted"):
         return current
     return new

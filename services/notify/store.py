@@ -288,7 +288,8 @@ class NotifyStore:
         changed = 0
         for doc in list(self.registrations.find({"activity_id": activity_id}, {"_id": 1})):
             def forget(reg: dict) -> None:
-                reg.update(person_id="anonymised", email=None, language=None, code=None, reminder_pending=False)
+                reg.update(person_id="anonymised", email=None, language=None, code=None, reminder_pending=False,
+                           status="anonymised")
             documents.update(self.registrations, doc["_id"], forget)
             changed += 1
         for doc in list(self.emails.find({"activity_id": activity_id}, {"_id": 1})):

@@ -104,4 +104,37 @@ def test_anonymising_an_activity_forgets_its_registrants_and_what_they_were_sent
     registration, email = store.registrations.find_one(), store.emails.find_one()
     assert (registration["email"], registration["code"], registration["person_id"]) == (None, None, "anonymised")
     assert email["to"] == "anonymised@invalid" and "K7Q2" not in email["text"] and email["state"] == "failed"
-    assert store.registrants_of("act_1")[0]["reminder_pending"] is False
+    assert store.registrants_of("act_1") == [], "nobody left to tell of later changes"
+    service.registration_confirmed(announce("registration.confirmed", data))  # a late event about it
+    assert store.registrations.find_one()["email"] is None
+
+
+def test_a_busy_endpoints_backlog_does_not_hide_the_due_deliveries_of_others(monkeypatch):
+    from collections import defaultdict
+    from datetime import datetime, timedelta
+
+    from eventlet.semaphore import Semaphore
+
+    from services.notify import delivery as worker_module
+    from services.notify.delivery import DeliveryWorker
+    from services.notify.domain import Delivery
+    from services.notify.settings import NotifySettings
+
+    monkeypatch.setattr(worker_module, "BATCH", 3)
+    store = NotifyStore(mongomock.MongoClient(tz_aware=True, tzinfo=UTC)["unit"])
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    for n, endpoint_id in enumerate(["ep_slow"] * 5 + ["ep_other"]):
+        store.add_delivery_once(Delivery(id=f"msg_{n}", endpoint_id=endpoint_id, owner_partner_id=OWNER,
+                                         event_id=f"evt_{n}", event_type="activity.published", body="{}",
+                                         state="pending", next_attempt_at=past + timedelta(seconds=n),
+                                         created_at=past))
+    worker = DeliveryWorker()
+    worker.settings, worker.store = NotifySettings.from_env(), store
+    worker.limits = defaultdict(lambda: Semaphore(2))
+    started: list[str] = []
+    worker.pool = Mock(spawn_n=lambda fn, delivery, rev, slot: started.append(delivery.id))
+
+    assert worker.dispatch_due() == 2, "two slots for the slow endpoint; the third waits unclaimed"
+    assert worker.dispatch_due() == 1
+    assert started == ["msg_0", "msg_1", "msg_5"]
+    assert store.deliveries.find_one({"_id": "msg_2"})["lease_until"] is None
