@@ -77,6 +77,7 @@ class ReplaySince(StrictSchema):
 class DeliveryQuery(StrictSchema):
     state = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+    before = fields.String(validate=validate.Regexp(r"^msg_[0-9a-z_]{1,100}$", error="Not a delivery id."))
 
 
 class EmailQuery(StrictSchema):

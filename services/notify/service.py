@@ -136,11 +136,13 @@ class NotifyService(ServiceBase):
 
     # deliveries
     @rpc
-    def deliveries_of(self, owner_partner_id: str, endpoint_id: str, query: dict | None = None) -> list[dict]:
+    def deliveries_of(self, owner_partner_id: str, endpoint_id: str, query: dict | None = None) -> dict:
+        """A page of deliveries with every attempt, newest first; ``next`` continues (``before=``)."""
         self._owned(owner_partner_id, endpoint_id)
         params = load(schemas.DeliveryQuery(), query or {})
-        return [delivery_view(d) for d in self.store.deliveries_of(str(endpoint_id), params.get("state"),
-                                                                    params["limit"])]
+        items = self.store.deliveries_of(str(endpoint_id), params.get("state"), params["limit"], params.get("before"))
+        return {"items": [delivery_view(d) for d in items],
+                "next": items[-1]["id"] if items and len(items) == params["limit"] else None}
 
     def _owned_delivery(self, owner_partner_id: str, delivery_id_: str) -> Delivery:
         delivery = self.store.delivery(str(delivery_id_))

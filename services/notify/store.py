@@ -158,9 +158,13 @@ class NotifyStore:
             doc.update(_doc(delivery))
         return _delivery(documents.update(self.deliveries, delivery_id, apply))
 
-    def deliveries_of(self, endpoint_id: str, state: str | None = None, limit: int = 100) -> list[dict]:
+    def deliveries_of(self, endpoint_id: str, state: str | None = None, limit: int = 100,
+                      before: str | None = None) -> list[dict]:
+        """Newest event first: a delivery id grows with its event's id (a ULID), so it is also the page cursor."""
         query = {"endpoint_id": endpoint_id} | ({"state": state} if state else {})
-        found = self.deliveries.find(query).sort("created_at", DESCENDING).limit(limit)
+        if before:
+            query["_id"] = {"$lt": before}
+        found = self.deliveries.find(query).sort("_id", DESCENDING).limit(limit)
         return [documents.public(doc) for doc in found]
 
     def failed_since(self, endpoint_id: str, since: datetime) -> list[str]:

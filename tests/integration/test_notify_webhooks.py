@@ -164,6 +164,12 @@ def test_slow_rate_limited_and_busy_endpoints_are_retried_without_holding_up_the
 
         settled(api, museum["id"], hooks["healthy"]["id"], 6)
         assert len(servers["healthy"].received) == 6
+        pages = f"/v1/partners/{museum['id']}/webhook-endpoints/{hooks['healthy']['id']}/deliveries"
+        first = api.get(pages, params={"limit": 4}).json()
+        rest = api.get(pages, params={"limit": 4, "before": first["next"]}).json()
+        assert len(first["items"]) == 4 and len(rest["items"]) == 2 and rest["next"] is None
+        assert len({d["id"] for d in first["items"] + rest["items"]}) == 6
+        assert api.get(pages, params={"before": "x'; drop"}).status_code == 422
         busy = settled(api, museum["id"], hooks["busy"]["id"], 6)
         assert servers["busy"].max_in_flight <= 2, "at most two requests at a time to one endpoint"
         assert all(len(d["attempts"]) == 1 for d in busy)

@@ -123,6 +123,9 @@ def test_due_deliveries_are_claimed_by_one_worker_only(db):
     assert [d.id for d, _ in store.due_deliveries(NOW + timedelta(seconds=31), 10)] == ["msg_0", "msg_1"]
     assert store.due_deliveries(NOW + timedelta(seconds=31), 10, skip_endpoints=["ep"]) == [], "a busy endpoint"
     assert len(store.due_deliveries(NOW + timedelta(seconds=31), 10, skip_endpoints=["other"])) == 2
+    assert [d["id"] for d in store.deliveries_of("ep", limit=1)] == ["msg_1"]
+    assert [d["id"] for d in store.deliveries_of("ep", limit=5, before="msg_1")] == ["msg_0"]
+    assert [d["id"] for d in store.deliveries_of("ep", state="pending")] == ["msg_1", "msg_0"]
 
 
 def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):

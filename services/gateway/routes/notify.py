@@ -52,7 +52,7 @@ class NotifyRoutes:
     @endpoint()
     def list_deliveries(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "delivery.list", partner_id=partner_id, endpoint_id=endpoint_id)
-        return json_response({"items": self.notify.deliveries_of(partner_id, endpoint_id, request.args.to_dict())})
+        return json_response(self.notify.deliveries_of(partner_id, endpoint_id, request.args.to_dict()))
 
     @http("POST", ENDPOINTS + "/<string:endpoint_id>/replay")
     @endpoint()
@@ -94,7 +94,7 @@ class NotifyRoutes:
     def endpoint_deliveries_legacy(self, request: Request, endpoint_id: str) -> Response:
         owner = self.notify.endpoint_owner(endpoint_id)
         authorize(self.principal, "delivery.list", partner_id=owner, endpoint_id=endpoint_id)
-        return json_response({"items": self.notify.deliveries_of(owner, endpoint_id, request.args.to_dict())})
+        return json_response(self.notify.deliveries_of(owner, endpoint_id, request.args.to_dict()))
 
     # emails that could not be sent (the coordination group's operators)
     @http("GET", "/v1/notify/emails")
