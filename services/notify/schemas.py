@@ -51,12 +51,6 @@ class Owner(StrictSchema):
     owner_partner_id = fields.String(required=True, validate=PARTNER_ID)
 
 
-class LegacyEndpointRegistration(EndpointRegistration):
-    """``POST /v1/webhook-endpoints`` names the owner in the body."""
-
-    owner_partner_id = fields.String(required=True, validate=PARTNER_ID)
-
-
 class EndpointChange(EndpointFields):
     status = fields.String(validate=validate.OneOf(["enabled", "disabled"]))
 

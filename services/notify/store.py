@@ -91,11 +91,6 @@ class NotifyStore:
             return events
         return _load(Endpoint, documents.update(self.endpoints, endpoint_id, apply))
 
-    def set_endpoint_status(self, endpoint_id: str, status: str) -> None:
-        def change(endpoint: Endpoint) -> None:
-            endpoint.status = status
-        self.change_endpoint(endpoint_id, change)
-
     # deliveries and emails: work queues with leases
     def add_delivery_once(self, delivery: Delivery) -> bool:
         return documents.insert_once(self.deliveries, _doc(delivery))
