@@ -25,6 +25,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "SMTP_HOST": ("127.0.0.1", "SMTP server for email notifications"),
     "SMTP_PORT": ("25", "SMTP port"),
     "SMTP_TLS": ("none", "none | starttls | ssl"),
+    "SMTP_CA_FILE": ("", "CA certificates that verify the SMTP server (empty: the system's)"),
     "SMTP_USERNAME": ("", "SMTP user (empty: no login)"),
     "SMTP_PASSWORD": ("", "SMTP password"),
     "SMTP_FROM": ("Synergy <notify@synergy.example>", "sender of email notifications"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -52,20 +51,23 @@ def send(settings: NotifySettings, email: OutgoingEmail) -> None:
     try:
         if settings.smtp_tls == "ssl":
             smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT,
-                                    context=ssl.create_default_context())
+                                    context=settings.tls_context())
         else:
             smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT)
         with smtp:
             if settings.smtp_tls == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=settings.tls_context())
             if settings.smtp_username:
                 smtp.login(settings.smtp_username, settings.smtp_password)
             smtp.send_message(message_of(email, settings.smtp_from))
+    except smtplib.SMTPAuthenticationError as exc:
+        raise SendFailed(f"SMTP login refused ({exc.smtp_code}): check SMTP_USERNAME/SMTP_PASSWORD",
+                         permanent=False) from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise SendFailed(f"recipient refused: {exc.recipients}", permanent=True) from None
     except smtplib.SMTPResponseException as exc:
         raise SendFailed(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=500 <= exc.smtp_code < 600) from None
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
         raise SendFailed(f"{type(exc).__name__}: {exc}", permanent=False) from None
 
 

@@ -188,3 +188,25 @@ def test_preferences_choose_channels_and_a_weekly_digest_comes_once_a_week_acros
     emails = list(cluster.db("notify")["emails"].find({"to": "wu@example.edu"}))
     assert len(emails) == 1 and emails[0]["_id"].startswith("digest:stu_wu:") and emails[0]["state"] == "sent"
     assert isoformat(datetime.now(UTC))[:4] in emails[0]["_id"]
+
+
+def test_email_goes_over_starttls_with_a_login_and_a_wrong_password_is_retried_not_lost(make_cluster, tmp_path):
+    server = SmtpServer(tls_folder=tmp_path).start()
+    try:
+        cluster = start(make_cluster, **(server.env | {"SMTP_PASSWORD": "wrong"}))
+        amqp = cluster.amqp_uri
+        soon = activity_data("act_tls", [LEAD], starts_in=timedelta(days=2))
+        ann = {"person_id": "stu_ann", "email": "ann@example.edu", "language": "en"}
+        publish_event(amqp, "registration.confirmed", registration("reg_tls1", soon, ann))
+        refused = eventually(lambda: (e := cluster.db("notify")["emails"].find_one({"to": "ann@example.edu"}))
+                             and e["attempts"] and e, timeout=15)
+        assert refused["state"] == "pending" and "login refused" in refused["attempts"][0]["error"]
+        assert server.messages == [] and server.logins == []
+
+        cluster.stop("notify")
+        cluster.start("notify", extra_env=server.env)
+        publish_event(amqp, "registration.confirmed", registration("reg_tls2", soon, ann, code="TLS2"))
+        sent = eventually(lambda: server.to("ann@example.edu"), timeout=15)
+        assert "TLS2" in parts(sent[0])[0] and server.logins
+    finally:
+        server.stop()
