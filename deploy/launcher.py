@@ -219,11 +219,9 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     cluster = Cluster(env=env, log_dir=var / "log")
-    stopping = False
 
     def on_signal(signum, _frame):
-        nonlocal stopping
-        stopping = True
+        raise KeyboardInterrupt  # also while starting: everything started so far is stopped below
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -232,13 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Synergy is ready: API on {cluster.gateway_url} (docs of events: {cluster.gateway_url}"
               f"/v1/catalogue/events)\nadmin key in {var / 'admin.key'}; logs in {var / 'log'}; "
               "Ctrl-C stops everything.", flush=True)
-        while not stopping:
+        while True:
             for name, proc in list(cluster.processes.items()):
                 if proc.poll() is not None:
                     print(f"{name} exited with {proc.returncode}; see {var / 'log' / (name + '.log')}", flush=True)
-                    stopping = True
+                    raise KeyboardInterrupt
             time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stopping short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping Synergy...", flush=True)
         cluster.stop()
         if mongo:

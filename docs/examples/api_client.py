@@ -46,6 +46,12 @@ def main(base_url: str, admin_key: str) -> int:
                                             "level": "campus", "kind": "faculty"})
     museum = admin.create("/v1/partners", {"name": {"zh": "上海科技馆", "en": "Shanghai Science and Technology Museum"},
                                            "level": "outside", "kind": "science_museum"})
+    admin.call("POST", f"/v1/partners/{museum['id']}/review")         # an outside institution is qualified first
+    scores = {"legal_qualification": 5, "resource_fit": 5, "reputation": 4, "safety_compliance": 4,
+              "past_performance": 3}
+    for reviewer in ("张", "李"):
+        admin.call("POST", f"/v1/partners/{museum['id']}/review/scores", {"reviewer": reviewer, "scores": scores})
+    admin.call("POST", f"/v1/partners/{museum['id']}/review/decision", {"outcome": "approved", "reason": "qualified"})
     issued = admin.create("/v1/api-keys", {"kind": "partner", "partner_id": museum["id"], "label": "museum CMS"})
     print(f"museum key {issued['prefix']}… issued (shown once), expires {issued['expires_at']}")
 
@@ -55,6 +61,8 @@ def main(base_url: str, admin_key: str) -> int:
         "paths": ["activity", "resources"], "starts_at": "2026-12-05T10:00:00+08:00",
         "ends_at": "2026-12-05T12:00:00+08:00", "venue": "Library lecture hall",
         "lead_organizer": museum["id"], "co_organizers": [faculty["id"]]})
+    as_museum.call("POST", f"/v1/activities/{activity['id']}/submit")   # the lead asks for approval
+    admin.call("POST", f"/v1/activities/{activity['id']}/approve")      # the coordination group approves
     published = as_museum.call("POST", f"/v1/activities/{activity['id']}/publish")
     print(f"activity {activity['id']} is {published['status']}")
 

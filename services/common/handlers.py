@@ -51,10 +51,14 @@ class EventHandler(Consumer):
                                    settings.event_delivery_limit)
         super().setup()
 
+    def accepts(self, event_type: str) -> bool:
+        """Whether an envelope of this type belongs on this handler's queue (its routing key)."""
+        return event_type == self.event_type
+
     def handle_message(self, body, message):
         try:
             envelope = Envelope.from_body(message.body)
-            if envelope.type != self.event_type:
+            if not self.accepts(envelope.type):
                 raise EnvelopeError(f"type {envelope.type!r} on the queue of {self.event_type!r}")
             check_data(envelope.type, envelope.data, producing=False)
         except (EnvelopeError, ValidationError, UnknownEventType) as exc:

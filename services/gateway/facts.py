@@ -17,5 +17,5 @@ class RpcFacts:
 
     def endpoint_owner(self, endpoint_id: str) -> str:
         if endpoint_id not in self._owners:
-            self._owners[endpoint_id] = self._worker.notify.get_endpoint(endpoint_id)["owner_partner_id"]
+            self._owners[endpoint_id] = self._worker.notify.endpoint_owner(endpoint_id)
         return self._owners[endpoint_id]

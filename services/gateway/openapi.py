@@ -41,6 +41,7 @@ class Operation:
     name: str          # the handler's name, also the operationId
     doc: RouteDoc
     action: str | None  # what the route asks the policy
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # path parts limited to a few words: <any(a,b):step>
 
     @property
     def params(self) -> list[str]:
@@ -48,7 +49,12 @@ class Operation:
 
     def matches(self, path: str) -> bool:
         """Whether a concrete path (``/v1/partners/prt_1``) is one of this operation's."""
-        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(self.path))
+        words = dict(self.choices)
+
+        def part(found: re.Match) -> str:
+            name = found.group(1)
+            return "(?:" + "|".join(map(re.escape, words[name])) + ")" if name in words else "[^/]+"
+        pattern = re.sub(r"\\{([^}]+)\\}", part, re.escape(self.path))
         return re.fullmatch(pattern, path) is not None
 
     def who(self) -> list[str]:
@@ -65,13 +71,15 @@ def operations(service_cls) -> tuple[Operation, ...]:
     found = []
     for name, member in inspect.getmembers(service_cls, inspect.isfunction):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
-            if not isinstance(entrypoint, HttpRequestHandler) or "<path:" in entrypoint.url:
+            if not isinstance(entrypoint, HttpRequestHandler) or "<everything:" in entrypoint.url:
                 continue
             doc = getattr(member, "route_doc", RouteDoc())
             match = ACTION.search(inspect.getsource(inspect.unwrap(member)))
             for method in entrypoint.method.split(","):
+                choices = tuple((part, tuple(words.split(",")))
+                                for words, part in re.findall(r"<any\(([^)]*)\):(\w+)>", entrypoint.url))
                 found.append(Operation(method.upper(), PARAM.sub(r"{\1}", entrypoint.url), name, doc,
-                                       match.group(1) if match else None))
+                                       match.group(1) if match else None, choices))
     return tuple(sorted(found, key=lambda op: (op.path, op.method)))
 
 
@@ -96,7 +104,10 @@ def _operation(op: Operation) -> dict:
         result["x-synergy-action"] = op.action
         result["x-synergy-allowed"] = op.who()
     id_schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}
-    parameters: list[dict] = [{"in": "path", "name": name, "required": True, "schema": dict(id_schema)}
+    words = dict(op.choices)
+    parameters: list[dict] = [{"in": "path", "name": name, "required": True,
+                               "schema": {"type": "string", "enum": list(words[name])} if name in words
+                               else dict(id_schema)}
                               for name in op.params]
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
@@ -131,11 +142,13 @@ def _operation(op: Operation) -> dict:
         responses["503"] = _problem("a service did not answer in time: see Retry-After", RETRY_AFTER)
     if op.params or op.action:
         responses["404"] = _problem("no such object, or not one this key may see")
-    if doc.body is not None:
+    if op.params:
+        responses["405"] = _problem("this path does not answer this method (see Allow)")
+    if doc.body is not None or op.method in ("POST", "PUT", "PATCH"):  # any of them may read a body
         responses["400"] = _problem("malformed JSON or header")
         responses["413"] = _problem("body too large")
         responses["415"] = _problem("not JSON")
-    if doc.body is not None or doc.query is not None or op.method == "POST":
+    if doc.body is not None or doc.query is not None or op.method in ("POST", "PUT", "PATCH"):
         responses["422"] = _problem("invalid input: errors name each wrong field")
     if op.method == "POST" and not doc.public:
         responses["409"] = _problem("conflicts with the current state, or the same Idempotency-Key is in flight")

@@ -121,6 +121,14 @@ RULES: dict[str, dict[str, str]] = {
     "endpoint.read": {STAFF: ANY, PARTNER: ENDPOINT_OWNER},
     "delivery.list": {STAFF: ANY, PARTNER: ENDPOINT_OWNER},
     "inbox.read": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "inbox.mark": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "endpoint.list": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "endpoint.update": {STAFF: ANY, PARTNER: ENDPOINT_OWNER},
+    "endpoint.rotate_secret": {STAFF: ANY, PARTNER: ENDPOINT_OWNER},
+    "delivery.read": {STAFF: ANY, PARTNER: OWN_PARTNER},      # notify checks the delivery is the partner's
+    "delivery.replay": {STAFF: ANY, PARTNER: OWN_PARTNER},
+    "preferences.read": {STAFF: ANY},
+    "preferences.update": {STAFF: ANY},
     # API keys, partner approval and every action not listed: the coordination-group admin only.
 }
 
@@ -130,6 +138,7 @@ ADMIN_ONLY = frozenset({
     "partner.review.start", "partner.review.score", "partner.review.decide", "partner.rubric.set",
     "partner.suspend", "partner.reinstate", "partner.retire", "agreement.check",
     "activity.approve", "activity.return",
+    "email.list", "email.retry",  # emails carry people's addresses: the coordination group's operators only
 })
 
 

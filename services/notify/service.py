@@ -1,74 +1,404 @@
-"""The notify service's entrypoints."""
+"""The notify service's entrypoints: webhook endpoints and deliveries (owner-scoped), inboxes, preferences,
+and the events it turns into messages."""
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import timedelta
+
 from services.common import ids
-from services.common.clock import utcnow
-from services.common.config import Settings
-from services.common.errors import NotFound, ValidationFailed
+from services.common.catalogue import announce
+from services.common.clock import parse_iso, utcnow
+from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
+from services.common.outbox import OutboxRelay
 from services.common.service import ServiceBase, rpc
 from services.common.validation import load
-from services.notify import schemas
+from services.notify import audience, schemas
 from services.notify.delivery import DeliveryWorker
-from services.notify.domain import Delivery, Endpoint, published_inbox_items
+from services.notify.domain import OWNER, Delivery, DeliveryRuleBroken, Endpoint, delivery_id, facts_of
+from services.notify.fanout import every_event, is_public
+from services.notify.mailer import EmailWorker
+from services.notify.messenger import Messenger
+from services.notify.people import FOLLOWS, Preferences, reminder_due
+from services.notify.rendering import Renderer
+from services.notify.scheduler import Scheduler
+from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
 from services.notify.webhooks import UnsafeEndpoint, body_of, check_url, new_secret
 
 
 def endpoint_view(endpoint: Endpoint) -> dict:
-    """An endpoint as its owner may see it later: everything but the secret."""
+    """An endpoint as its owner may see it later: everything but the secrets."""
     return {"id": endpoint.id, "owner_partner_id": endpoint.owner_partner_id, "url": endpoint.url,
-            "event_types": endpoint.event_types, "description": endpoint.description, "status": endpoint.status,
-            "created_at": endpoint.created_at}
+            "event_types": endpoint.event_types, "filters": endpoint.filters, "description": endpoint.description,
+            "status": endpoint.status, "disabled_reason": endpoint.disabled_reason,
+            "failing_since": endpoint.failing_since, "created_at": endpoint.created_at,
+            "rotation_ends_at": max((s["expires_at"] for s in endpoint.previous_secrets), default=None)}
+
+
+def delivery_view(delivery: dict, with_body: bool = False) -> dict:
+    shown = {k: v for k, v in delivery.items() if k not in ("body", "lease_until", "round_start")}
+    return shown | ({"body": delivery["body"]} if with_body else {})
 
 
 class NotifyService(ServiceBase):
     name = "notify"
 
     store: NotifyStore = ServiceDatabase(NotifyStore)
+    outbox = OutboxRelay("endpoints")
     deliveries = DeliveryWorker()
+    emails_worker = EmailWorker()
+    scheduler = Scheduler()
 
-    @rpc
-    def register_endpoint(self, payload: dict) -> dict:
-        data = load(schemas.EndpointRegistration(), payload)
+    @property
+    def settings(self) -> NotifySettings:
+        return NotifySettings.from_env()
+
+    def _messenger(self) -> Messenger:
+        return Messenger(self.store, Renderer(self.settings.common.display_timezone))
+
+    # webhook endpoints: every call names the owner; another partner's endpoint is "not found"
+    def _check_url(self, url: str) -> None:
         try:
-            check_url(data["url"], allow_private=Settings.from_env().webhook_allow_private)
+            check_url(url, allow_private=self.settings.common.webhook_allow_private)
         except UnsafeEndpoint as exc:
             raise ValidationFailed(str(exc), {"errors": {"url": [str(exc)]}}) from None
-        endpoint = Endpoint(id=ids.new_id("ep"), secret=new_secret(), status="enabled", created_at=utcnow(), **data)
+
+    def _owned(self, owner_partner_id: str, endpoint_id: str) -> Endpoint:
+        endpoint = self.store.endpoint(str(endpoint_id))
+        if endpoint is None or endpoint.owner_partner_id != owner_partner_id:
+            raise NotFound(f"No endpoint {endpoint_id} of {owner_partner_id}.", {"endpoint_id": endpoint_id})
+        return endpoint
+
+    @rpc
+    def register_endpoint(self, owner_partner_id: str, payload: dict) -> dict:
+        """Subscribe a partner system; the answer carries the secret, the only time it is shown."""
+        data = load(schemas.EndpointRegistration(), payload)
+        owner = load(schemas.Owner(), {"owner_partner_id": owner_partner_id})["owner_partner_id"]
+        self._check_url(data["url"])
+        now = utcnow()
+        endpoint = Endpoint(id=ids.new_id("ep"), owner_partner_id=owner, secret=new_secret(), status="enabled",
+                            created_at=now, updated_at=now, **data)
         self.store.add_endpoint(endpoint)
         return endpoint_view(endpoint) | {"secret": endpoint.secret}
 
     @rpc
-    def get_endpoint(self, endpoint_id: str) -> dict:
+    def list_endpoints(self, owner_partner_id: str) -> list[dict]:
+        return [endpoint_view(e) for e in self.store.endpoints_of(str(owner_partner_id))]
+
+    @rpc
+    def get_endpoint(self, owner_partner_id: str, endpoint_id: str) -> dict:
+        return endpoint_view(self._owned(owner_partner_id, endpoint_id))
+
+    @rpc
+    def endpoint_owner(self, endpoint_id: str) -> str:
+        """Whose endpoint this is (the gateway authorizes by it)."""
         endpoint = self.store.endpoint(str(endpoint_id))
         if endpoint is None:
             raise NotFound(f"No endpoint {endpoint_id}.", {"endpoint_id": endpoint_id})
-        return endpoint_view(endpoint)
+        return endpoint.owner_partner_id
 
     @rpc
-    def deliveries_of(self, endpoint_id: str) -> list[dict]:
-        self.get_endpoint(endpoint_id)
-        return [{k: v for k, v in d.items() if k != "body"} for d in self.store.deliveries_of(str(endpoint_id))]
+    def update_endpoint(self, owner_partner_id: str, endpoint_id: str, payload: dict) -> dict:
+        """Change URL, types, filters or description; disable, or enable again (its health starts afresh)."""
+        self._owned(owner_partner_id, endpoint_id)
+        data = load(schemas.EndpointChange(), payload)
+        if "url" in data:
+            self._check_url(data["url"])
+        now = utcnow()
+
+        def change(endpoint: Endpoint):
+            status = data.pop("status", None)
+            for key, value in data.items():
+                setattr(endpoint, key, value)
+            endpoint.updated_at = now
+            if status == "enabled":
+                endpoint.enable(now)
+            elif status == "disabled":
+                disabled = endpoint.disable(OWNER, now)
+                return [announce("endpoint.disabled", disabled, subject=endpoint.id)] if disabled else None
+            return None
+        return endpoint_view(self.store.change_endpoint(str(endpoint_id), change))
 
     @rpc
-    def inbox_of(self, recipient_id: str) -> list[dict]:
-        return self.store.inbox_of(str(recipient_id))
+    def rotate_secret(self, owner_partner_id: str, endpoint_id: str, payload: dict | None = None) -> dict:
+        """A new secret, shown once; the old one keeps signing (both signatures sent) for the overlap."""
+        self._owned(owner_partner_id, endpoint_id)
+        data = load(schemas.SecretRotation(), payload or {})
+        hours = data["overlap_hours"]
+        overlap = self.settings.rotation_overlap if hours is None else timedelta(hours=hours)
+        secret = new_secret()
+
+        def change(endpoint: Endpoint) -> None:
+            endpoint.rotate(secret, utcnow(), overlap)
+        return endpoint_view(self.store.change_endpoint(str(endpoint_id), change)) | {"secret": secret}
+
+    # deliveries
+    @rpc
+    def deliveries_of(self, owner_partner_id: str, endpoint_id: str, query: dict | None = None) -> dict:
+        """A page of deliveries with every attempt, newest first; ``next`` continues (``before=``)."""
+        self._owned(owner_partner_id, endpoint_id)
+        params = load(schemas.DeliveryQuery(), query or {})
+        items = self.store.deliveries_of(str(endpoint_id), params.get("state"), params["limit"], params.get("before"))
+        return {"items": [delivery_view(d) for d in items],
+                "next": items[-1]["id"] if items and len(items) == params["limit"] else None}
+
+    def _owned_delivery(self, owner_partner_id: str, delivery_id_: str) -> Delivery:
+        delivery = self.store.delivery(str(delivery_id_))
+        if delivery is None or delivery.owner_partner_id != owner_partner_id:
+            raise NotFound(f"No delivery {delivery_id_} of {owner_partner_id}.", {"delivery_id": delivery_id_})
+        return delivery
+
+    @rpc
+    def get_delivery(self, owner_partner_id: str, delivery_id_: str) -> dict:
+        return delivery_view(asdict(self._owned_delivery(owner_partner_id, delivery_id_)), with_body=True)
+
+    @rpc
+    def replay_delivery(self, owner_partner_id: str, delivery_id_: str) -> dict:
+        """Send one delivery again, same ``webhook-id``, the retry schedule from its start."""
+        delivery = self._owned_delivery(owner_partner_id, delivery_id_)
+        endpoint = self._owned(owner_partner_id, delivery.endpoint_id)
+        if endpoint.status != "enabled":
+            raise Conflict(f"Endpoint {endpoint.id} is disabled; enable it before replaying.",
+                           {"endpoint_id": endpoint.id})
+        try:
+            replayed = self.store.change_delivery(delivery.id, lambda d: d.replay(utcnow()))
+        except DeliveryRuleBroken as exc:
+            raise Conflict(str(exc), {"delivery_id": delivery.id}) from None
+        self.deliveries.kick()
+        return delivery_view(asdict(replayed))
+
+    @rpc
+    def replay_failed(self, owner_partner_id: str, endpoint_id: str, payload: dict) -> dict:
+        """Every failed delivery of the endpoint created since a time, sent again."""
+        endpoint = self._owned(owner_partner_id, endpoint_id)
+        since = load(schemas.ReplaySince(), payload)["since"]
+        if endpoint.status != "enabled":
+            raise Conflict(f"Endpoint {endpoint.id} is disabled; enable it before replaying.",
+                           {"endpoint_id": endpoint.id})
+        replayed = []
+        for found in self.store.failed_since(endpoint.id, since):
+            try:
+                self.store.change_delivery(found, lambda d: d.replay(utcnow()))
+                replayed.append(found)
+            except DeliveryRuleBroken:
+                continue  # already pending again
+        self.deliveries.kick()
+        return {"replayed": replayed, "count": len(replayed)}
+
+    # emails: the ones that failed are the dead letters of email, kept with every attempt
+    @rpc
+    def emails(self, query: dict | None = None) -> list[dict]:
+        params = load(schemas.EmailQuery(), query or {})
+        return [{k: v for k, v in e.items() if k not in ("html", "lease_until", "round_start")}
+                for e in self.store.emails_in(params["state"], params["limit"])]
+
+    @rpc
+    def retry_email(self, email_id: str) -> dict:
+        try:
+            retried = self.store.change_email(str(email_id), lambda e: e.retry(utcnow()))
+        except DeliveryRuleBroken as exc:
+            raise Conflict(str(exc), {"email_id": email_id}) from None
+        self.emails_worker.kick()
+        return {k: v for k, v in retried.items() if k not in ("html", "lease_until", "round_start")}
+
+    # inboxes: a partner (its id), a person ("person:<id>"), the coordination group ("coordination_group")
+    @rpc
+    def inbox_of(self, recipient_id: str, query: dict | None = None) -> dict:
+        params = load(schemas.InboxQuery(), query or {})
+        items = self.store.inbox_of(str(recipient_id), unread_only=params["unread"], before=params.get("before"),
+                                    limit=params["limit"])
+        more = len(items) == params["limit"]
+        return {"items": [{k: v for k, v in i.items() if k != "cursor"} | {"cursor": i["cursor"]} for i in items],
+                "next": items[-1]["cursor"] if more and items else None,
+                "unread": self.store.unread_count(str(recipient_id))}
+
+    @rpc
+    def mark_inbox_item(self, recipient_id: str, item_id: str, payload: dict) -> dict:
+        read = load(schemas.InboxMark(), payload)["read"]
+        return self.store.mark_read(str(recipient_id), str(item_id), read, utcnow())
+
+    # people's preferences
+    @rpc
+    def get_preferences(self, person_id: str) -> dict:
+        prefs = self.store.preferences_of(self._person(person_id)) or Preferences(person_id=person_id)
+        return _preferences_view(prefs)
+
+    @rpc
+    def set_preferences(self, person_id: str, payload: dict) -> dict:
+        data = load(schemas.PreferencesInput(), payload)
+        follow = data.pop("follow")
+        prefs = Preferences(person_id=self._person(person_id), updated_at=utcnow(), **data,
+                            **{f"follow_{name}": follow.get(name, []) for name in FOLLOWS})
+        self.store.save_preferences(prefs)
+        return _preferences_view(prefs)
+
+    @staticmethod
+    def _person(person_id: str) -> str:
+        return load(schemas.Person(), {"person_id": person_id})["person_id"]
+
+    # what notify hears
+    def _activity_news(self, envelope, values: dict) -> None:
+        data = envelope.data
+        self.store.remember_activity(data["activity_id"], values, envelope.id)
+        facts = facts_of(data, self.store.activity(data["activity_id"]))
+        registrants = self.store.registrants_of(data["activity_id"]) if envelope.type != "activity.published" else []
+        subscribers = self.store.subscribers(facts)
+        known = self.store.preferences_for(r["person_id"] for r in registrants)
+        self._messenger().tell(audience.activity_notices(envelope.type, envelope.id, data, registrants=registrants,
+                                                         subscribers=subscribers, known=known), utcnow())
 
     @event_handler("activity.published")
     def activity_published(self, envelope) -> None:
-        now = utcnow()
-        for item in published_inbox_items(envelope.id, envelope.data, now):
-            self.store.add_inbox_item_once(item)
-        self._fan_out(envelope, now)
+        self._activity_news(envelope, _activity_values(envelope.data, "published"))
 
-    def _fan_out(self, envelope, now) -> None:
-        """One delivery per interested endpoint, keyed by event and endpoint so a redelivery adds none."""
+    @event_handler("activity.updated")
+    def activity_updated(self, envelope) -> None:
+        self._activity_news(envelope, _activity_values(envelope.data, "published"))
+        self._reschedule(envelope.data["activity_id"], envelope.data["starts_at"], envelope.data["title"])
+
+    @event_handler("activity.cancelled")
+    def activity_cancelled(self, envelope) -> None:
+        self._activity_news(envelope, {"status": "cancelled"})
+        self._reschedule(envelope.data["activity_id"], None, envelope.data["title"])
+
+    @event_handler("activity.postponed")
+    def activity_postponed(self, envelope) -> None:
+        new_start = envelope.data.get("new_starts_at")
+        values = ({"status": "published", "starts_at": parse_iso(new_start)} if new_start
+                  else {"status": "postponed"})
+        self._activity_news(envelope, values)
+        self._reschedule(envelope.data["activity_id"], new_start, envelope.data["title"])
+
+    def _reschedule(self, activity_id: str, starts_at: str | None, title: dict) -> None:
+        """Registrants' reminders follow the activity's time; none for a cancelled or undated activity."""
+        for registration in self.store.registrants_of(activity_id):
+            def change(doc: dict) -> None:
+                doc["title"] = title
+                if starts_at is None:
+                    doc["reminder_pending"] = False
+                    return
+                moved = doc.get("starts_at") != starts_at
+                doc["starts_at"], doc["starts_at_time"] = starts_at, parse_iso(starts_at)
+                doc["reminder_due_at"] = reminder_due(parse_iso(starts_at), self.settings.reminder_hours)
+                if moved and doc.get("status") == "confirmed" and doc["reminder_due_at"] > utcnow():
+                    doc["reminder_pending"] = True
+            self.store.change_registration(registration["id"], change)
+
+    def _registration_news(self, envelope, status: str) -> None:
+        data = envelope.data
+        person = data["person"]
+        starts = parse_iso(data["starts_at"])
+        due = reminder_due(starts, self.settings.reminder_hours)
+        self.store.remember_registration(data["registration_id"], {
+            "activity_id": data["activity_id"], "person_id": person["person_id"], "email": person["email"],
+            "language": person["language"], "status": status, "title": data["title"],
+            "starts_at": data["starts_at"], "starts_at_time": starts, "code": data.get("code"),
+            "reminder_due_at": due, "reminder_pending": status == "confirmed" and due > utcnow()}, envelope.id)
+        if envelope.type != "registration.cancelled":
+            known = self.store.preferences_for([person["person_id"]])
+            self._messenger().tell(audience.registration_notices(envelope.type, envelope.id, data, known), utcnow())
+        self.scheduler.kick()
+
+    @event_handler("registration.confirmed")
+    def registration_confirmed(self, envelope) -> None:
+        self._registration_news(envelope, "confirmed")
+
+    @event_handler("registration.waitlisted")
+    def registration_waitlisted(self, envelope) -> None:
+        self._registration_news(envelope, "waitlisted")
+
+    @event_handler("registration.promoted")
+    def registration_promoted(self, envelope) -> None:
+        self._registration_news(envelope, "confirmed")
+
+    @event_handler("registration.cancelled")
+    def registration_cancelled(self, envelope) -> None:
+        self._registration_news(envelope, "cancelled")
+
+    @event_handler("personal_data.anonymised")
+    def personal_data_anonymised(self, envelope) -> None:
+        """What notify kept of an activity's registrants (addresses, codes, sent emails) goes too."""
+        self.store.anonymise_activity(envelope.data["activity_id"])
+
+    def _partner_news(self, envelope) -> None:
+        self._messenger().tell(audience.partner_notices(envelope.type, envelope.id, envelope.data), utcnow())
+
+    @event_handler("partner.review_started")
+    def partner_review_started(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("partner.approved")
+    def partner_approved(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("partner.rejected")
+    def partner_rejected(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("partner.suspended")
+    def partner_suspended(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("partner.reinstated")
+    def partner_reinstated(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("partner.retired")
+    def partner_retired(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("agreement.expiring")
+    def agreement_expiring(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("agreement.expired")
+    def agreement_expired(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("partner.renewal_due")
+    def partner_renewal_due(self, envelope) -> None:
+        self._partner_news(envelope)
+
+    @event_handler("activity.organizer_suspended")
+    def organizer_suspended(self, envelope) -> None:
+        self._messenger().tell(audience.organizer_suspended_notices(envelope.id, envelope.data), utcnow())
+
+    @event_handler("survey.invitations_issued")
+    def survey_invitations_issued(self, envelope) -> None:
+        notices = audience.survey_invitation_notices(envelope.id, envelope.data, self.settings.survey_link)
+        self._messenger().tell(notices, utcnow())
+
+    @event_handler("endpoint.disabled")
+    def endpoint_disabled(self, envelope) -> None:
+        self._messenger().tell(audience.endpoint_disabled_notices(envelope.id, envelope.data), utcnow())
+
+    @every_event
+    def fan_out_webhooks(self, envelope) -> None:
+        """One delivery per interested endpoint, keyed by event and endpoint so that a redelivery adds none."""
+        if not is_public(envelope.type):
+            return
+        activity_id = envelope.data.get("activity_id")
+        facts = facts_of(envelope.data, self.store.activity(activity_id) if activity_id else None)
         body = body_of(envelope.type, envelope.moment, envelope.data)
+        now = utcnow()
         for endpoint in self.store.enabled_endpoints():
-            if endpoint.wants(envelope.type):
+            if endpoint.wants(envelope.type, facts):
                 self.store.add_delivery_once(Delivery(
-                    id=f"msg_{envelope.id.removeprefix('evt_')}_{endpoint.id.removeprefix('ep_')}",
-                    endpoint_id=endpoint.id, owner_partner_id=endpoint.owner_partner_id, event_id=envelope.id,
-                    event_type=envelope.type, body=body, state="pending", next_attempt_at=now, created_at=now))
+                    id=delivery_id(envelope.id, endpoint.id), endpoint_id=endpoint.id,
+                    owner_partner_id=endpoint.owner_partner_id, event_id=envelope.id, event_type=envelope.type,
+                    body=body, state="pending", next_attempt_at=now, created_at=now))
+
+
+def _activity_values(data: dict, status: str) -> dict:
+    return {"status": status, "title": data["title"], "starts_at": parse_iso(data["starts_at"]),
+            "venue": data.get("venue"), "themes": data.get("themes", []), "paths": data.get("paths", []),
+            "activity_type": data.get("activity_type"),
+            "organizer_ids": [o["partner_id"] for o in data.get("organizers", [])]}
+
+
+def _preferences_view(prefs: Preferences) -> dict:
+    return {"person_id": prefs.person_id, "email": prefs.email, "language": prefs.language,
+            "channels": prefs.channels, "mode": prefs.mode, "events": prefs.events,
+            "follow": prefs.follows(), "updated_at": prefs.updated_at}

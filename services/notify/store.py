@@ -1,15 +1,23 @@
-"""The notify repository: endpoints, deliveries and inbox items."""
+"""The notify repository: endpoints, deliveries, emails, inbox items, preferences, and its read models.
+
+Read models (what notify learns from events): ``activities`` (for filters and the weekly digest) and
+``registrations`` (registrants to tell of changes, and check-in reminders).
+"""
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, fields
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from services.common import documents
-from services.common.errors import ConcurrentUpdate
-from services.notify.domain import Delivery, Endpoint, InboxItem
+from services.common.envelope import Envelope
+from services.common.errors import ConcurrentUpdate, NotFound
+from services.notify.domain import Delivery, Endpoint, InboxItem, OutgoingEmail
+from services.notify.people import FOLLOWS, Preferences, registration_status
 
 
 def _doc(obj) -> dict:
@@ -18,9 +26,14 @@ def _doc(obj) -> dict:
     return doc
 
 
+def _load(cls, doc: dict):
+    """A dataclass from its document; fields it does not know (bookkeeping, newer fields) are left out."""
+    known = {f.name for f in fields(cls)}
+    return cls(id=doc["_id"], **{k: v for k, v in doc.items() if k in known and k != "id"})
+
+
 def _delivery(doc: dict) -> Delivery:
-    fields_ = {k: v for k, v in doc.items() if k not in documents.BOOKKEEPING}
-    return Delivery(id=doc["_id"], **fields_)
+    return _load(Delivery, doc)
 
 
 class NotifyStore:
@@ -28,13 +41,27 @@ class NotifyStore:
         self.db = db
         self.endpoints = db["endpoints"]
         self.deliveries = db["deliveries"]
+        self.emails = db["emails"]
         self.inbox = db["inbox"]
+        self.preferences = db["preferences"]
+        self.activities = db["activities"]
+        self.registrations = db["registrations"]
 
     def ensure_indexes(self) -> None:
         self.endpoints.create_index([("owner_partner_id", ASCENDING)])
-        self.deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
+        self.endpoints.create_index([("status", ASCENDING)])
+        self.endpoints.create_index([("outbox_pending", ASCENDING)])
+        for queue in (self.deliveries, self.emails):
+            queue.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
         self.deliveries.create_index([("endpoint_id", ASCENDING), ("created_at", ASCENDING)])
-        self.inbox.create_index([("recipient_id", ASCENDING), ("created_at", ASCENDING)])
+        self.inbox.create_index([("recipient_id", ASCENDING), ("cursor", ASCENDING)])
+        self.preferences.create_index([("mode", ASCENDING)])
+        # No index on the follow_* arrays: on the embedded Mongo-wire server an index on an array field makes
+        # equality (membership) queries on it match nothing. MongoDB deployments may add multikey indexes.
+        self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
+        self.registrations.create_index([("activity_id", ASCENDING)])
+        self.emails.create_index([("activity_id", ASCENDING)])
+        self.registrations.create_index([("reminder_pending", ASCENDING), ("reminder_due_at", ASCENDING)])
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))
@@ -45,53 +72,234 @@ class NotifyStore:
 
     def endpoint(self, endpoint_id: str) -> Endpoint | None:
         doc = self.endpoints.find_one({"_id": endpoint_id})
-        if doc is None:
-            return None
-        return Endpoint(id=doc["_id"], **{k: v for k, v in doc.items() if k not in documents.BOOKKEEPING})
+        return None if doc is None else _load(Endpoint, doc)
+
+    def endpoints_of(self, owner_partner_id: str) -> list[Endpoint]:
+        found = self.endpoints.find({"owner_partner_id": owner_partner_id}).sort("created_at", ASCENDING)
+        return [_load(Endpoint, doc) for doc in found]
 
     def enabled_endpoints(self) -> list[Endpoint]:
-        return [self.endpoint(doc["_id"]) for doc in self.endpoints.find({"status": "enabled"}, {"_id": 1})]
+        return [_load(Endpoint, doc) for doc in self.endpoints.find({"status": "enabled"})]
 
-    def set_endpoint_status(self, endpoint_id: str, status: str) -> None:
-        def change(doc):
-            doc["status"] = status
-        documents.update(self.endpoints, endpoint_id, change)
+    def change_endpoint(self, endpoint_id: str,
+                        change: Callable[[Endpoint], Iterable[Envelope] | None]) -> Endpoint:
+        """Load, let the domain change it, save with its events in the same write (retried on races)."""
+        def apply(doc: dict):
+            endpoint = _load(Endpoint, doc)
+            events = change(endpoint)
+            doc.update(_doc(endpoint))
+            return events
+        return _load(Endpoint, documents.update(self.endpoints, endpoint_id, apply))
 
-    # deliveries
+    # deliveries and emails: work queues with leases
     def add_delivery_once(self, delivery: Delivery) -> bool:
         return documents.insert_once(self.deliveries, _doc(delivery))
 
-    def due_deliveries(self, now: datetime, limit: int) -> list[tuple[Delivery, int]]:
-        found = self.deliveries.find({"state": "pending", "next_attempt_at": {"$lte": now}})
+    def add_email_once(self, email: OutgoingEmail) -> bool:
+        return documents.insert_once(self.emails, _doc(email))
+
+    @staticmethod
+    def _due(queue: Collection, cls, now: datetime, limit: int, query: dict | None = None) -> list[tuple]:
+        found = queue.find({"state": "pending", "next_attempt_at": {"$lte": now}} | (query or {}))
         due = []
         for doc in found.sort("next_attempt_at", ASCENDING).limit(limit):
             if doc.get("lease_until") is None or doc["lease_until"] <= now:
-                due.append((_delivery(doc), doc["_rev"]))
+                due.append((_load(cls, doc), doc["_rev"]))
         return due
 
-    def claim(self, delivery: Delivery, rev: int, lease_until: datetime) -> int | None:
-        """Take a delivery for one attempt; None if another worker got it first.
+    @staticmethod
+    def _claim(queue: Collection, item, rev: int, lease_until: datetime) -> int | None:
+        """Take an item for one attempt; None if another worker got it first.
 
         A whole-document replace, not ``$set``: the Mongo-wire server stores a ``$set`` datetime as a string.
         """
-        delivery.lease_until = lease_until
+        item.lease_until = lease_until
         try:
-            return documents.replace(self.deliveries, _doc(delivery) | {"_rev": rev})["_rev"]
+            return documents.replace(queue, _doc(item) | {"_rev": rev})["_rev"]
         except ConcurrentUpdate:
             return None
+
+    def due_deliveries(self, now: datetime, limit: int,
+                       skip_endpoints: Iterable[str] = ()) -> list[tuple[Delivery, int]]:
+        """Due and not leased, oldest first; endpoints with no free slot are left out, so that a busy endpoint's
+        backlog never hides the due deliveries of others."""
+        skip = sorted(skip_endpoints)
+        return self._due(self.deliveries, Delivery, now, limit, {"endpoint_id": {"$nin": skip}} if skip else None)
+
+    def claim(self, delivery: Delivery, rev: int, lease_until: datetime) -> int | None:
+        return self._claim(self.deliveries, delivery, rev, lease_until)
 
     def save_delivery(self, delivery: Delivery, rev: int) -> None:
         """Write the delivery back if nobody else changed it since it was claimed (``ConcurrentUpdate``)."""
         documents.replace(self.deliveries, _doc(delivery) | {"_rev": rev})
 
-    def deliveries_of(self, endpoint_id: str, limit: int = 100) -> list[dict]:
-        found = self.deliveries.find({"endpoint_id": endpoint_id}).sort("created_at", DESCENDING).limit(limit)
+    def due_emails(self, now: datetime, limit: int) -> list[tuple[OutgoingEmail, int]]:
+        return self._due(self.emails, OutgoingEmail, now, limit)
+
+    def claim_email(self, email: OutgoingEmail, rev: int, lease_until: datetime) -> int | None:
+        return self._claim(self.emails, email, rev, lease_until)
+
+    def save_email(self, email: OutgoingEmail, rev: int) -> None:
+        documents.replace(self.emails, _doc(email) | {"_rev": rev})
+
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        doc = self.deliveries.find_one({"_id": delivery_id})
+        return None if doc is None else _delivery(doc)
+
+    def change_delivery(self, delivery_id: str, change: Callable[[Delivery], None]) -> Delivery:
+        def apply(doc: dict) -> None:
+            delivery = _delivery(doc)
+            change(delivery)
+            doc.update(_doc(delivery))
+        return _delivery(documents.update(self.deliveries, delivery_id, apply))
+
+    def deliveries_of(self, endpoint_id: str, state: str | None = None, limit: int = 100,
+                      before: str | None = None) -> list[dict]:
+        """Newest event first: a delivery id grows with its event's id (a ULID), so it is also the page cursor."""
+        query = {"endpoint_id": endpoint_id} | ({"state": state} if state else {})
+        if before:
+            query["_id"] = {"$lt": before}
+        found = self.deliveries.find(query).sort("_id", DESCENDING).limit(limit)
         return [documents.public(doc) for doc in found]
+
+    def failed_since(self, endpoint_id: str, since: datetime) -> list[str]:
+        found = self.deliveries.find({"endpoint_id": endpoint_id, "state": "failed", "created_at": {"$gte": since}},
+                                     {"_id": 1})
+        return [doc["_id"] for doc in found]
+
+    def emails_in(self, state: str, limit: int) -> list[dict]:
+        found = self.emails.find({"state": state}).sort("created_at", DESCENDING).limit(limit)
+        return [documents.public(doc) for doc in found]
+
+    def change_email(self, email_id: str, change: Callable[[OutgoingEmail], None]) -> dict:
+        def apply(doc: dict) -> None:
+            email = _load(OutgoingEmail, doc)
+            change(email)
+            doc.update(_doc(email))
+        return documents.public(documents.update(self.emails, email_id, apply))
+
+    def notice_exists(self, notice_id: str) -> bool:
+        return bool(self.inbox.find_one({"_id": notice_id}, {"_id": 1})
+                    or self.emails.find_one({"_id": notice_id}, {"_id": 1}))
 
     # inbox
     def add_inbox_item_once(self, item: InboxItem) -> bool:
         return documents.insert_once(self.inbox, _doc(item))
 
-    def inbox_of(self, recipient_id: str, limit: int = 50) -> list[dict]:
-        found = self.inbox.find({"recipient_id": recipient_id}).sort("created_at", DESCENDING).limit(limit)
+    def inbox_of(self, recipient_id: str, *, unread_only: bool = False, before: str | None = None,
+                 limit: int = 50) -> list[dict]:
+        """Newest first; ``before`` is the cursor of the last item of the previous page."""
+        query: dict = {"recipient_id": recipient_id}
+        if unread_only:
+            query["read"] = False
+        if before:
+            query["cursor"] = {"$lt": before}
+        found = self.inbox.find(query).sort("cursor", DESCENDING).limit(limit)
+        return [documents.public(doc) for doc in found]
+
+    def unread_count(self, recipient_id: str) -> int:
+        return self.inbox.count_documents({"recipient_id": recipient_id, "read": False})
+
+    def mark_read(self, recipient_id: str, item_id: str, read: bool, now: datetime) -> dict:
+        doc = self.inbox.find_one({"_id": item_id})
+        if doc is None or doc["recipient_id"] != recipient_id:
+            raise NotFound(f"No inbox item {item_id} for {recipient_id}.", {"item_id": item_id})
+
+        def change(doc: dict) -> None:
+            doc["read"], doc["read_at"] = read, now if read else None
+        return documents.public(documents.update(self.inbox, item_id, change))
+
+    # preferences
+    def preferences_of(self, person_id: str) -> Preferences | None:
+        doc = self.preferences.find_one({"_id": person_id})
+        if doc is None:
+            return None
+        known = {f.name for f in fields(Preferences)}
+        return Preferences(person_id=doc["_id"], **{k: v for k, v in doc.items() if k in known and k != "person_id"})
+
+    def save_preferences(self, prefs: Preferences) -> None:
+        doc = asdict(prefs)
+        doc["_id"] = doc.pop("person_id")
+        if documents.insert_once(self.preferences, doc):
+            return
+
+        def change(stored: dict) -> None:
+            stored.update(doc)
+        documents.update(self.preferences, prefs.person_id, change)
+
+    def preferences_for(self, person_ids: Iterable[str]) -> dict[str, Preferences]:
+        found = {}
+        for person_id in set(person_ids):
+            prefs = self.preferences_of(person_id)
+            if prefs is not None:
+                found[person_id] = prefs
+        return found
+
+    def subscribers(self, facts: dict[str, set[str]]) -> list[Preferences]:
+        """People who follow any organizer, theme, path or type of the activity (equality on scalar arrays)."""
+        ids: set[str] = set()
+        for name in FOLLOWS:
+            for value in facts.get(name, set()):
+                ids |= {doc["_id"] for doc in self.preferences.find({f"follow_{name}": value}, {"_id": 1})}
+        return sorted(self.preferences_for(ids).values(), key=lambda p: p.person_id)
+
+    def digest_readers(self) -> list[Preferences]:
+        return [p for p in (self.preferences_of(doc["_id"])
+                            for doc in self.preferences.find({"mode": "weekly_digest"}, {"_id": 1})) if p]
+
+    # read models
+    def _upsert(self, collection: Collection, doc_id: str, values: dict, applied_event: str,
+                keep: Callable[[dict], bool] = lambda doc: True) -> None:
+        """Insert or update a read-model document, once per event; ``keep`` may refuse to change a document."""
+        if documents.insert_once(collection, {"_id": doc_id, **values, "_applied": [applied_event]}):
+            return
+
+        def change(doc: dict) -> None:
+            if keep(doc):
+                doc.update(values)
+        documents.update(collection, doc_id, change, applied_event=applied_event)
+
+    def remember_activity(self, activity_id: str, values: dict, event_id: str) -> None:
+        self._upsert(self.activities, activity_id, values, event_id,
+                     keep=lambda doc: doc.get("status") != "cancelled" or values.get("status") == "cancelled")
+
+    def activity(self, activity_id: str) -> dict | None:
+        return documents.public(self.activities.find_one({"_id": activity_id}))
+
+    def upcoming_activities(self, start: datetime, end: datetime) -> list[dict]:
+        found = self.activities.find({"status": "published", "starts_at": {"$gte": start, "$lt": end}})
+        return [documents.public(doc) for doc in found.sort("starts_at", ASCENDING)]
+
+    def remember_registration(self, registration_id: str, values: dict, event_id: str) -> None:
+        """A registration as its latest event says, unless the domain keeps its current status."""
+        self._upsert(self.registrations, registration_id, values, event_id,
+                     keep=lambda doc: registration_status(doc.get("status"), values["status"]) == values["status"])
+
+    def registrants_of(self, activity_id: str) -> list[dict]:
+        found = self.registrations.find({"activity_id": activity_id}).sort("_id", ASCENDING)
+        return [documents.public(doc) for doc in found if doc.get("status") in ("confirmed", "waitlisted")]
+
+    def change_registration(self, registration_id: str, change: Callable[[dict], None]) -> None:
+        documents.update(self.registrations, registration_id, change)
+
+    def anonymise_activity(self, activity_id: str) -> int:
+        """Forget who registered for an activity and what they were sent; returns how many documents changed."""
+        changed = 0
+        for doc in list(self.registrations.find({"activity_id": activity_id}, {"_id": 1})):
+            def forget(reg: dict) -> None:
+                reg.update(person_id="anonymised", email=None, language=None, code=None, reminder_pending=False,
+                           status="anonymised")
+            documents.update(self.registrations, doc["_id"], forget)
+            changed += 1
+        for doc in list(self.emails.find({"activity_id": activity_id}, {"_id": 1})):
+            def blank(stored: dict) -> None:
+                email = _load(OutgoingEmail, stored)
+                email.anonymise()
+                stored.update(_doc(email))
+            documents.update(self.emails, doc["_id"], blank)
+            changed += 1
+        return changed
+
+    def due_reminders(self, now: datetime, limit: int = 200) -> list[dict]:
+        found = self.registrations.find({"reminder_pending": True, "reminder_due_at": {"$lte": now}}).limit(limit)
         return [documents.public(doc) for doc in found]

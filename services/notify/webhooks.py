@@ -28,11 +28,14 @@ def body_of(event_type: str, event_time: datetime, data: dict) -> str:
                       ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def signed_headers(secret: str, msg_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+def signed_headers(secrets_: str | list[str], msg_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+    """Standard Webhooks headers; with several secrets (a rotation's overlap) one ``v1,`` signature per secret,
+    space-separated, so that a consumer holding either secret accepts the message."""
+    keys = [secrets_] if isinstance(secrets_, str) else list(secrets_)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, sent_at, body),
+        "webhook-signature": " ".join(Webhook(key).sign(msg_id, sent_at, body) for key in keys),
         "content-type": "application/json",
         "user-agent": "Synergy-Webhooks/1",
     }
@@ -57,7 +60,13 @@ def check_url(url: str, *, allow_private: bool) -> None:
     except socket.gaierror:
         raise UnsafeEndpoint(f"The host {parts.hostname} cannot be resolved.") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
-                or address.is_reserved or address.is_unspecified):
-            raise UnsafeEndpoint(f"{parts.hostname} resolves to a non-public address ({address}).")
+        if not is_public_address(info[4][0]):
+            raise UnsafeEndpoint(f"{parts.hostname} resolves to a non-public address ({info[4][0]}).")
+
+
+def is_public_address(text: str) -> bool:
+    """Globally routable unicast only: no loopback, private, link-local, shared (100.64/10), documentation,
+    reserved, unspecified or multicast address, also when written as an IPv4-mapped IPv6 address."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    mapped = getattr(address, "ipv4_mapped", None)
+    return all(a.is_global and not a.is_multicast for a in (address, mapped) if a is not None)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from deploy.launcher import ROOT
+from tests.support.activities import qualify
 from tests.support.api import Api, eventually
 from tests.support.world import created, endpoint_body, lecture, partner_body
 
@@ -77,7 +78,7 @@ def test_keys_idempotency_etags_pages_metrics_docs_and_no_secret_in_the_logs(clu
     # unknown routes and methods are problems too
     nowhere = staff.get("/v1/nowhere")
     assert nowhere.status_code == 404 and nowhere.headers["content-type"] == "application/problem+json"
-    wrong = staff.session.delete(base + f"/v1/partners/{museum['id']}")
+    wrong = staff.session.delete(base + "/v1/catalogue/events")
     assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET"
     assert wrong.headers["content-type"] == "application/problem+json"
 
@@ -87,7 +88,10 @@ def test_keys_idempotency_etags_pages_metrics_docs_and_no_secret_in_the_logs(clu
     assert huge.status_code == 413 and huge.headers["content-type"] == "application/problem+json"
 
     # metrics: requests by route and status, events published and consumed, webhook outcomes, dead letters
+    qualify(cluster.api, museum["id"])  # an outside institution organizes only once qualified
     activity = created(staff.post("/v1/activities", lecture(museum["id"], [])))
+    assert staff.post(f"/v1/activities/{activity['id']}/submit").status_code == 200
+    assert cluster.api.post(f"/v1/activities/{activity['id']}/approve").status_code == 200
     assert staff.post(f"/v1/activities/{activity['id']}/publish").status_code == 200
     eventually(lambda: webhook_server.to("/hooks"), timeout=20)
 

@@ -34,7 +34,7 @@ def setup_activity(cluster, webhook_server) -> tuple[str, str]:
     faculty, league, museum = register(api, FACULTY), register(api, YOUTH_LEAGUE), register(api, MUSEUM)
     approve_partner(cluster, museum)
     hook = api.post("/v1/webhook-endpoints", {"owner_partner_id": museum["id"], "url": webhook_server.url + "/in",
-                                              "event_types": ["*"]})
+                                              "event_types": ["activity.published"]})
     assert hook.status_code == 201, hook.text
     created = api.post("/v1/activities", lecture(faculty["id"], [league["id"], museum["id"]]))
     assert created.status_code == 201, created.text

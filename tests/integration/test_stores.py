@@ -121,3 +121,50 @@ def test_due_deliveries_are_claimed_by_one_worker_only(db):
     assert store.claim(delivery, rev, NOW + timedelta(seconds=30)) is None
     assert store.due_deliveries(NOW, 10) == [], "a leased delivery is not due"
     assert [d.id for d, _ in store.due_deliveries(NOW + timedelta(seconds=31), 10)] == ["msg_0", "msg_1"]
+    assert store.due_deliveries(NOW + timedelta(seconds=31), 10, skip_endpoints=["ep"]) == [], "a busy endpoint"
+    assert len(store.due_deliveries(NOW + timedelta(seconds=31), 10, skip_endpoints=["other"])) == 2
+    assert [d["id"] for d in store.deliveries_of("ep", limit=1)] == ["msg_1"]
+    assert [d["id"] for d in store.deliveries_of("ep", limit=5, before="msg_1")] == ["msg_0"]
+    assert [d["id"] for d in store.deliveries_of("ep", state="pending")] == ["msg_1", "msg_0"]
+
+
+def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):
+    from services.notify.domain import InboxItem
+    from services.notify.people import Preferences
+    store = NotifyStore(db)
+    store.ensure_indexes()
+    store.save_preferences(Preferences(person_id="p1", follow_organizer=["prt_a"], follow_theme=["science"]))
+    store.save_preferences(Preferences(person_id="p2", follow_theme=["art"], mode="weekly_digest"))
+    store.save_preferences(Preferences(person_id="p2", follow_theme=["art", "science"], mode="weekly_digest"))
+    assert [p.person_id for p in store.subscribers({"organizer": {"prt_a"}})] == ["p1"]
+    assert [p.person_id for p in store.subscribers({"theme": {"science"}, "path": set()})] == ["p1", "p2"]
+    assert [p.person_id for p in store.digest_readers()] == ["p2"]
+    assert store.preferences_of("p2").follow_theme == ["art", "science"]
+
+    for n in range(5):
+        store.add_inbox_item_once(InboxItem(id=f"i{n}", recipient_id="prt_a", event_id=f"e{n}", event_type="x",
+                                            subject={"zh": "s"}, body={"zh": "b"},
+                                            created_at=NOW + timedelta(seconds=n)))
+    first = store.inbox_of("prt_a", limit=2)
+    assert [i["id"] for i in first] == ["i4", "i3"]
+    assert [i["id"] for i in store.inbox_of("prt_a", before=first[-1]["cursor"], limit=2)] == ["i2", "i1"]
+    store.mark_read("prt_a", "i4", True, NOW)
+    assert store.unread_count("prt_a") == 4
+    assert [i["id"] for i in store.inbox_of("prt_a", unread_only=True, limit=1)] == ["i3"]
+    with pytest.raises(NotFound):
+        store.mark_read("prt_b", "i4", True, NOW)
+
+    store.remember_activity("act_1", {"status": "published", "starts_at": NOW + timedelta(days=2),
+                                      "title": {"zh": "讲座"}}, "evt_1")
+    store.remember_activity("act_2", {"status": "published", "starts_at": NOW + timedelta(days=20)}, "evt_2")
+    store.remember_activity("act_2", {"status": "cancelled"}, "evt_3")
+    store.remember_activity("act_2", {"status": "published"}, "evt_4")
+    assert [a["id"] for a in store.upcoming_activities(NOW, NOW + timedelta(days=30))] == ["act_1"]
+
+    store.remember_registration("reg_1", {"activity_id": "act_1", "person_id": "p1", "status": "confirmed",
+                                          "reminder_pending": True, "reminder_due_at": NOW}, "evt_5")
+    store.remember_registration("reg_1", {"activity_id": "act_1", "person_id": "p1", "status": "waitlisted",
+                                          "reminder_pending": False, "reminder_due_at": NOW}, "evt_6")
+    assert [r["status"] for r in store.registrants_of("act_1")] == ["confirmed"]
+    assert [r["id"] for r in store.due_reminders(NOW)] == ["reg_1"]
+    assert store.due_reminders(NOW - timedelta(seconds=1)) == []

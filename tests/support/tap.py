@@ -6,6 +6,8 @@ import time
 import pika
 
 from services.common.bus import EVENTS_EXCHANGE, UNROUTED_EXCHANGE
+from services.common.catalogue import announce
+from services.common.envelope import Envelope
 
 
 class Tap:
@@ -35,3 +37,15 @@ class Tap:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def publish_event(amqp_uri: str, event_type: str, data: dict, subject: str | None = None) -> Envelope:
+    """Announce a catalogue-valid event as its producer would (checked strictly), on the real bus."""
+    envelope = announce(event_type, data, subject=subject)
+    tap = Tap(amqp_uri, routing_key="test.none")
+    try:
+        tap.publish(event_type, envelope.to_json().encode("utf-8"),
+                    pika.BasicProperties(**envelope.amqp_properties()))
+    finally:
+        tap.close()
+    return envelope

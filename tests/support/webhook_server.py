@@ -31,6 +31,8 @@ class WebhookServer:
     def __init__(self):
         self.received: list[Received] = []
         self.behaviour = Behaviour()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         outer = self
 
@@ -41,8 +43,12 @@ class WebhookServer:
                     outer.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                                    body, time.time()))
                     status, headers, delay = outer.behaviour.next()
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
                 if delay:
                     time.sleep(delay)
+                with outer._lock:
+                    outer.in_flight -= 1
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

@@ -1,10 +1,23 @@
-"""Delivery rules: the retry schedule, Retry-After, 410 Gone, and giving up."""
+"""Delivery rules: the retry schedule, Retry-After, 410 Gone, giving up, replay; endpoints' secrets, filters
+and health; emails' retries."""
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
-from services.notify.domain import JITTER, RETRY_SCHEDULE, Delivery, next_wait, published_inbox_items
+import pytest
+
+from services.notify.domain import (
+    EMAIL_RETRY_SCHEDULE,
+    JITTER,
+    RETRY_SCHEDULE,
+    Delivery,
+    DeliveryRuleBroken,
+    Endpoint,
+    OutgoingEmail,
+    facts_of,
+    next_wait,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -61,9 +74,88 @@ def test_410_gone_ends_at_once():
     assert d.state == "failed"
 
 
-def test_every_organizer_gets_an_inbox_item_in_both_languages():
-    data = {"activity_id": "act_1", "title": {"zh": "讲座", "en": "Lecture"}, "starts_at": "2026-12-05T02:00:00.000Z",
-            "organizers": [{"partner_id": "p1", "role": "lead"}, {"partner_id": "p2", "role": "co_organizer"}]}
-    items = published_inbox_items("evt_1", data, NOW)
-    assert [item.id for item in items] == ["evt_1:p1", "evt_1:p2"]
-    assert "主办" in items[0].body["zh"] and "co-organizer" in items[1].body["en"]
+def endpoint(**kw) -> Endpoint:
+    return Endpoint(**{"id": "ep_1", "owner_partner_id": "prt_1", "url": "https://museum.example/hooks",
+                       "event_types": ["activity.published"], "description": "", "secret": "whsec_a",
+                       "status": "enabled", "created_at": NOW, **kw})
+
+
+PUBLISHED = {"activity_id": "act_1", "themes": ["science"], "paths": ["activity"], "activity_type": "lecture",
+             "organizers": [{"partner_id": "prt_lead", "role": "lead"}, {"partner_id": "prt_co", "role": "co"}]}
+
+
+def test_an_endpoint_wants_its_types_and_only_events_passing_every_filter():
+    facts = facts_of(PUBLISHED)
+    assert endpoint().wants("activity.published", facts)
+    assert not endpoint().wants("activity.updated", facts)
+    assert endpoint(event_types=["*"]).wants("activity.updated", facts)
+    assert endpoint(filters={"organizer": ["prt_co"], "theme": ["science", "art"]}).wants("activity.published", facts)
+    assert not endpoint(filters={"organizer": ["prt_other"]}).wants("activity.published", facts)
+    assert not endpoint(filters={"path": ["space"]}).wants("activity.published", facts)
+    assert not endpoint(filters={"activity_type": ["film"]}).wants("activity.published", facts)
+    assert not endpoint(status="disabled").wants("activity.published", facts)
+
+
+def test_an_event_naming_only_its_activity_is_filtered_by_what_notify_knows_of_the_activity():
+    cancelled = {"activity_id": "act_1", "organizers": []}
+    known = {"organizer_ids": ["prt_lead"], "themes": ["science"], "paths": [], "activity_type": "lecture"}
+    filtered = endpoint(event_types=["activity.cancelled"], filters={"theme": ["science"]})
+    assert not filtered.wants("activity.cancelled", facts_of(cancelled))
+    assert filtered.wants("activity.cancelled", facts_of(cancelled, known))
+    assert endpoint(filters={"organizer": ["prt_1"]}).wants("activity.published",
+                                                            facts_of({"partner_id": "prt_1"}))
+
+
+def test_news_of_an_endpoint_reach_only_its_owners_other_endpoints():
+    disabled = facts_of({"endpoint_id": "ep_9", "owner_partner_id": "prt_1", "reason": "gone"})
+    assert endpoint(event_types=["*"]).wants("endpoint.disabled", disabled)
+    assert not endpoint(event_types=["*"], owner_partner_id="prt_2").wants("endpoint.disabled", disabled)
+
+
+def test_a_rotation_signs_with_both_secrets_until_the_overlap_ends():
+    ep = endpoint()
+    ep.rotate("whsec_b", NOW, timedelta(hours=24))
+    assert ep.signing_secrets(NOW + timedelta(hours=23)) == ["whsec_b", "whsec_a"]
+    assert ep.signing_secrets(NOW + timedelta(hours=24)) == ["whsec_b"]
+    ep.rotate("whsec_c", NOW + timedelta(hours=1), timedelta(0))
+    assert ep.signing_secrets(NOW + timedelta(hours=2)) == ["whsec_c", "whsec_a"]
+
+
+def test_an_endpoint_failing_for_days_is_disabled_and_a_success_resets_the_count():
+    ep = endpoint()
+    days = timedelta(days=5)
+    assert ep.note_failure(NOW, days) is False
+    assert ep.note_failure(NOW + timedelta(days=4), days) is False
+    assert ep.note_success() is True and ep.failing_since is None
+    assert ep.note_failure(NOW + timedelta(days=6), days) is False
+    assert ep.note_failure(NOW + timedelta(days=11), days) is True
+    assert ep.disable("failing", NOW) == {"endpoint_id": "ep_1", "owner_partner_id": "prt_1", "reason": "failing"}
+    assert ep.disable("gone", NOW) is None, "disabled once, announced once"
+    ep.enable(NOW)
+    assert ep.status == "enabled" and ep.failing_since is None and ep.disabled_reason is None
+
+
+def test_a_replay_sends_again_with_the_schedule_from_its_start():
+    d = delivery()
+    for _ in range(len(RETRY_SCHEDULE) + 1):
+        d.record(now=NOW, status_code=500, latency_ms=5, error=None, rng=random.Random(3))
+    assert d.state == "failed"
+    d.replay(NOW)
+    assert d.state == "pending" and d.next_attempt_at == NOW and d.replays == 1
+    assert d.record(now=NOW, status_code=503, latency_ms=5, error=None, rng=random.Random(3)) == "retry"
+    assert d.next_attempt_at - NOW < timedelta(seconds=10), "first wait of the schedule again"
+    with pytest.raises(DeliveryRuleBroken):
+        d.replay(NOW)
+
+
+def test_emails_are_retried_on_transient_errors_and_fail_at_once_on_permanent_ones():
+    def email() -> OutgoingEmail:
+        return OutgoingEmail(id="e1", to="a@example.org", language="en", subject="s", text="t", html="h",
+                             template="x", event_id="evt_1", state="pending", next_attempt_at=NOW, created_at=NOW)
+    transient = email()
+    outcomes = [transient.record(NOW, "ConnectionRefusedError") for _ in range(len(EMAIL_RETRY_SCHEDULE) + 1)]
+    assert outcomes == ["retry"] * len(EMAIL_RETRY_SCHEDULE) + ["failed"]
+    permanent = email()
+    assert permanent.record(NOW, "SMTP 550", permanent=True) == "failed"
+    sent = email()
+    assert sent.record(NOW, None) == "sent" and sent.sent_at == NOW

@@ -128,13 +128,12 @@ def test_notify_tells_each_organizer_and_each_interested_endpoint_once(monkeypat
     monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "1")
     store = NotifyStore(db())
     service = worker_factory(NotifyService, store=store)
-    wanted = service.register_endpoint({"owner_partner_id": CO, "url": "http://127.0.0.1:9/a",
-                                        "event_types": ["activity.published"]})
-    service.register_endpoint({"owner_partner_id": CO, "url": "http://127.0.0.1:9/b",
-                               "event_types": ["partner.registered"]})
+    wanted = service.register_endpoint(CO, {"url": "http://127.0.0.1:9/a", "event_types": ["activity.published"]})
+    service.register_endpoint(CO, {"url": "http://127.0.0.1:9/b", "event_types": ["partner.registered"]})
     envelope = published_envelope()
-    service.activity_published(envelope)
-    service.activity_published(envelope)
+    for _ in range(2):
+        service.activity_published(envelope)
+        service.fan_out_webhooks(envelope)
     assert store.inbox.count_documents({}) == 2
     assert [d["endpoint_id"] for d in store.deliveries.find()] == [wanted["id"]]
 
@@ -144,6 +143,6 @@ def test_an_endpoint_on_a_private_address_is_refused_in_production(monkeypatch):
     store = NotifyStore(db())
     service = worker_factory(NotifyService, store=store)
     with pytest.raises(ValidationFailed) as caught:
-        service.register_endpoint({"owner_partner_id": CO, "url": "http://10.0.0.8/hook", "event_types": ["*"]})
+        service.register_endpoint(CO, {"url": "http://10.0.0.8/hook", "event_types": ["*"]})
     assert "url" in caught.value.details["errors"]
     assert store.endpoints.count_documents({}) == 0

@@ -46,7 +46,9 @@ def test_old_timestamps_are_refused_and_retries_are_deduplicated():
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest",
                                  "http://[::1]/x", "http://192.168.0.5/", "ftp://example.org/x",
-                                 "http://user:pw@example.org/x", "http://localhost/x"])
+                                 "http://user:pw@example.org/x", "http://localhost/x", "http://100.64.0.9/x",
+                                 "http://[::ffff:127.0.0.1]/x", "http://224.0.0.1/x", "http://0.0.0.0/x",
+                                 "http://[fe80::1]/x", "http://192.0.2.10/x"])
 def test_urls_to_private_addresses_are_refused(url):
     with pytest.raises(UnsafeEndpoint):
         check_url(url, allow_private=False)
@@ -56,3 +58,9 @@ def test_private_addresses_are_allowed_only_when_configured_for_development():
     check_url("http://127.0.0.1:9/x", allow_private=True)
     with pytest.raises(UnsafeEndpoint):
         check_url("ftp://127.0.0.1/x", allow_private=True)
+
+
+def test_public_addresses_pass():
+    from services.notify.webhooks import is_public_address
+    assert is_public_address("8.8.8.8") and is_public_address("2001:4860:4860::8888")
+    assert not is_public_address("::ffff:10.0.0.1")

@@ -30,3 +30,23 @@ EVENT_TYPES = (
     EventType("partner.evaluated", "evaluation", "A partner's part in a completed activity was evaluated.",
               PartnerEvaluatedData, ("partners",)),
 )
+
+
+class Invitation(Schema):
+    email = fields.String(required=True)
+    language = fields.String(required=True, metadata={"description": "zh-CN | en"})
+    token = fields.String(required=True)
+
+
+class InvitationsIssuedData(Schema):
+    survey_id = fields.String(required=True)
+    activity_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    closes_at = fields.String(required=True, metadata={"description": "RFC 3339"})
+    invitations = fields.List(fields.Nested(Invitation), required=True)
+
+
+EVENT_TYPES += (
+    EventType("survey.invitations_issued", "evaluation", "Attendees are invited to answer a survey; notify "
+              "emails each invitation.", InvitationsIssuedData, ("notify",), public=False),
+)

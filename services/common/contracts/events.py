@@ -160,3 +160,4 @@ EVENT_TYPES = (
     EventType("personal_data.anonymised", "events", "The personal data of an activity's registrants and "
               "volunteers were anonymised after the retention period.", PersonalDataAnonymisedData, ()),
 )
+

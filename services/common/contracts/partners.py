@@ -110,3 +110,4 @@ EVENT_TYPES = (
     EventType("agreement.expired", "partners", "An agreement reached its last day (announced once).",
               AgreementExpiredData, ("notify",)),
 )
+

@@ -38,7 +38,7 @@ class ActivityRoutes:
         return json_response(self.events.list_activities(query_of(request)))
 
     @http("GET", "/v1/calendar.ics")
-    @endpoint()
+    @endpoint(summary="The master calendar of published activities (iCalendar)", answers={200: "text/calendar"})
     def activity_calendar(self, request: Request) -> Response:
         authorize(self.principal, "calendar.read")
         return Response(self.events.calendar(query_of(request)), content_type="text/calendar; charset=utf-8")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import eventlet
 import kombu
 from nameko.web.handlers import http
+from werkzeug.datastructures import ImmutableDict
+from werkzeug.routing import Map, PathConverter
 from werkzeug.wrappers import Request, Response
 
 from services.common import catalogue, metrics
@@ -14,6 +16,17 @@ from services.gateway.http import BadRequest, endpoint, json_response
 
 SERVICES = ("partners", "events", "evaluation", "notify")
 PING_TIMEOUT = 3.0
+
+
+class EverythingConverter(PathConverter):
+    """werkzeug's ``path`` without its blind spot: it also matches paths with encoded control characters, so
+    that no request escapes the problem+json answers."""
+
+    regex = "(?s:[^/].*?)"
+
+
+# nameko builds its own werkzeug Map, so the converter is made known to every Map of this process.
+Map.default_converters = ImmutableDict(Map.default_converters, everything=EverythingConverter)
 
 
 def queue_depths(amqp_uri: str) -> dict[str, int]:
@@ -79,13 +92,13 @@ class HealthRoutes:
     def docs_page(self, request: Request) -> Response:
         return Response(openapi.render_html(openapi.build(type(self))), content_type="text/html; charset=utf-8")
 
-    @http("OPTIONS", "/<path:path>")
+    @http("OPTIONS", "/<everything:path>")
     @endpoint(public=True)
     def preflight(self, request: Request, path: str) -> Response:
         """CORS preflight: the headers are set by ``endpoint`` for allowed origins."""
         return Response(status=204)
 
-    @http("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
+    @http("GET,POST,PUT,PATCH,DELETE", "/<everything:path>")
     @endpoint(public=True, idempotent=False)
     def no_such_route(self, request: Request, path: str) -> Response:
         """Anything no route matches: 405 on a known path, else 404, both as problems."""

@@ -5,7 +5,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import schemas as api
-from services.gateway.http import MAX_BODY_BYTES, BadRequest, endpoint, json_response, read_json
+from services.gateway.http import MAX_BODY_BYTES, BadRequest, endpoint, json_page, json_response, read_json
 from services.gateway.policy import Principal, authorize
 from services.partners import schemas
 
@@ -46,11 +46,11 @@ class PartnerRoutes:
     @endpoint(summary="Find partners (a page)", query=schemas.PartnerFilter, answers={200: api.PartnerPage})
     def find_partners(self, request: Request) -> Response:
         authorize(self.principal, "partner.list")
-        return json_response(self.partners.find_partners(request.args.to_dict(),
-                                                         include_private=may_see_contacts(self.principal)))
+        return json_page(request, self.partners.find_partners(request.args.to_dict(),
+                                                              include_private=may_see_contacts(self.principal)))
 
     @http("GET", "/v1/partners.csv")
-    @endpoint()
+    @endpoint(summary="Export partners as CSV", answers={200: "text/csv"})
     def export_partners(self, request: Request) -> Response:
         authorize(self.principal, "partner.export")
         text = self.partners.export_partners(request.args.to_dict(), include_private=may_see_contacts(self.principal))
