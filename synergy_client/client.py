@@ -91,18 +91,20 @@ class SynergyClient:
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
               cursor_param: str = CURSOR_PARAM) -> Iterator[dict[str, Any]]:
-        """Every page of a listing, following ``next_cursor`` (sent back as ``cursor_param``: ``after`` for most
-        listings, ``cursor`` for activities) until it is null; a ``next`` link in a page is followed instead."""
+        """Every page of a listing, following ``next_cursor`` or ``next`` (sent back as ``cursor_param``: ``after``
+        for partners, agreements and keys, ``cursor`` for activities, ``before`` for deliveries and inboxes) until
+        it is null; a ``next`` that is a link (a path or URL) is followed as it is."""
         query: dict[str, Any] | None = dict(params or {})
         while True:
             page = self.get(path, query)
             yield page
             if not isinstance(page, dict):
                 return
-            if isinstance(page.get("next"), str) and page["next"]:
-                path, query = page["next"], None
+            following = page.get("next")
+            if isinstance(following, str) and following.startswith(("/", "http://", "https://")):
+                path, query = following, None
                 continue
-            cursor = page.get(CURSOR_FIELD)
+            cursor = page.get(CURSOR_FIELD) or (following if isinstance(following, str) else None)
             if not cursor:
                 return
             query = dict(query or {}, **{cursor_param: cursor})
@@ -231,9 +233,17 @@ class SynergyClient:
 
     # ---- notify ----
 
-    def inbox(self, recipient_id: str) -> list[types.InboxItem]:
-        body = self.get(f"/v1/partners/{segment(recipient_id)}/inbox")
-        return [types.InboxItem.from_api(item) for item in body["items"]]
+    def inbox(self, recipient_id: str, *, unread: bool = False) -> list[types.InboxItem]:
+        """A partner's (``prt_…``), a person's (``person:<id>``) or the coordination group's
+        (``coordination_group``) inbox, every page, newest first."""
+        if recipient_id == "coordination_group":
+            path = "/v1/coordination-group/inbox"
+        elif recipient_id.startswith("person:"):
+            path = f"/v1/people/{segment(recipient_id.removeprefix('person:'))}/inbox"
+        else:
+            path = f"/v1/partners/{segment(recipient_id)}/inbox"
+        params = {"unread": "true" if unread else None, "limit": 200}
+        return [types.InboxItem.from_api(item) for item in self.items(path, params, cursor_param="before")]
 
     # ---- activities ----
 
@@ -330,6 +340,20 @@ class SynergyClient:
     def endpoint(self, endpoint_id: str) -> types.WebhookEndpoint:
         return types.WebhookEndpoint.from_api(self.get(f"/v1/webhook-endpoints/{segment(endpoint_id)}"))
 
-    def deliveries(self, endpoint_id: str) -> list[types.Delivery]:
-        body = self.get(f"/v1/webhook-endpoints/{segment(endpoint_id)}/deliveries")
-        return [types.Delivery.from_api(item) for item in body["items"]]
+    def deliveries(self, endpoint_id: str, state: str | None = None) -> list[types.Delivery]:
+        """Every delivery to an endpoint with its attempts, newest first; ``state``: pending, delivered, failed."""
+        found = self.items(f"/v1/webhook-endpoints/{segment(endpoint_id)}/deliveries",
+                           {"state": state, "limit": 200}, cursor_param="before")
+        return [types.Delivery.from_api(item) for item in found]
+
+    def replay_failed(self, endpoint_id: str, since: str, partner_id: str | None = None) -> dict[str, Any]:
+        """Send again every failed delivery of an endpoint created since a time (RFC 3339)."""
+        owner = partner_id or self.endpoint(endpoint_id).owner_partner_id
+        return self.create(f"/v1/partners/{segment(owner)}/webhook-endpoints/{segment(endpoint_id)}/replay",
+                           {"since": since})
+
+    def failed_emails(self, state: str = "failed") -> list[dict[str, Any]]:
+        return self.get("/v1/notify/emails", {"state": state, "limit": 200})["items"]
+
+    def retry_email(self, email_id: str) -> dict[str, Any]:
+        return self.create(f"/v1/notify/emails/{segment(email_id)}/retry")

@@ -205,6 +205,19 @@ def test_pagination_follows_a_next_link_when_the_page_gives_one(client, server):
     assert [s.query for s in server.seen] == [{"limit": ["1"]}, {"page": ["2"]}]
 
 
+def test_pagination_takes_a_next_that_is_a_cursor_as_the_cursor(client, server):
+    pages = {None: (["msg_3", "msg_2"], "msg_2"), "msg_2": (["msg_1"], None)}
+
+    def route(method, path, query, seen):
+        ids, following = pages[query.get("before", [None])[0]]
+        return Answer(200, {"items": [{"id": i, "state": "failed"} for i in ids], "next": following})
+
+    server.route = route
+    assert [d.id for d in client.deliveries("ep_1", "failed")] == ["msg_3", "msg_2", "msg_1"]
+    assert [s.query for s in server.seen] == [{"state": ["failed"], "limit": ["200"]},
+                                              {"state": ["failed"], "limit": ["200"], "before": ["msg_2"]}]
+
+
 def test_publishing_a_draft_takes_the_review_steps_where_the_api_asks_for_them(client, server):
     state = {"status": "draft"}
 
