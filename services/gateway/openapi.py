@@ -144,6 +144,7 @@ def _operation(op: Operation) -> dict:
         responses["404"] = _problem("no such object, or not one this key may see")
     if op.params:
         responses["405"] = _problem("this path does not answer this method (see Allow)")
+        responses["422"] = _problem("invalid input: errors name each wrong field (also a malformed id)")
     if doc.body is not None or op.method in ("POST", "PUT", "PATCH"):  # any of them may read a body
         responses["400"] = _problem("malformed JSON or header")
         responses["413"] = _problem("body too large")

