@@ -23,6 +23,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "LOG_LEVEL": ("INFO", "logging level of the services"),
     "SYNERGY_FAILPOINT": ("", "test-only: name of a point at which the process crashes on purpose"),
     "EMBEDDED_MONGO_PORT": ("27017", "port of the embedded Mongo-wire server the launcher starts"),
+    "SURVEY_WINDOW_DAYS": ("14", "days an outcome survey stays open (organizers may set 1-60 per survey)"),
+    "SURVEY_FOLLOW_UP_DAYS": ("42", "days after an activity completes that its follow-up survey opens"),
+    "SURVEY_MIN_RESPONSES": ("5", "fewer responses than this are shown as 'too few to score'"),
+    "EVALUATION_POLL_SECONDS": ("30", "how often evaluation opens and closes due surveys and ends terms"),
 }
 
 
