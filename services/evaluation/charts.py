@@ -25,19 +25,21 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _bar(ax, position: float, score: dict, color: str, height: float, label: str | None = None) -> None:
+def _bar(ax, position: float, score: dict, color: str, height: float, label: str | None = None,
+         name: str = "") -> None:
     """One horizontal bar of a share agreeing with its Wilson interval, or a hatched 'too few' placeholder."""
     if score.get("status") != "scored":
-        ax.barh(position, 1.0, height=height, color="none", edgecolor=GREY, hatch="//", label=None)
-        ax.text(0.5, position, f"too few to score (n={score.get('n', 0)})", va="center", ha="center", fontsize=8,
-                color="#616161")
+        ax.barh(position, 1.0, height=height, color="none", edgecolor=color, hatch="//", label=label)
+        ax.text(0.5, position, f"{name + ': ' if name else ''}too few to score (n={score.get('n', 0)})",
+                va="center", ha="center", fontsize=8, color="#424242",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
         return
     share = score["share"]
     ax.barh(position, share, height=height, color=color, label=label,
             xerr=[[share - score["ci_low"]], [score["ci_high"] - share]], error_kw={"ecolor": "#212121",
                                                                                      "capsize": 3})
-    ax.text(min(score["ci_high"] + 0.02, 0.9), position, f"{share * 100:.0f}%  (n={score['n']})", va="center",
-            fontsize=8)
+    ax.text(1.02, position, f"{share * 100:.0f}% [{score['ci_low'] * 100:.0f}-{score['ci_high'] * 100:.0f}]"
+            f"  n={score['n']}", va="center", fontsize=8, clip_on=False)
 
 
 def _frame(ax, labels: list[str], title: str) -> None:
@@ -80,13 +82,22 @@ def synergy_chart(synergy: dict, names: dict) -> str:
                          "n": entry[f"n_{side}"]}
             else:
                 score = {"status": "too_few", "n": entry[f"n_{side}"]}
-            _bar(ax, n + offset, score, color, 0.34, label if n == 0 else None)
-        if entry["status"] == "scored" and entry["real"]:
-            ax.text(1.01, n, "real difference", va="center", fontsize=8, color=RED, transform=ax.get_yaxis_transform())
+            _bar(ax, n + offset, score, color, 0.34, label if n == 0 else None, label)
+        if entry["status"] == "scored":
+            ci = entry["difference_ci"]
+            verdict = "real difference" if entry["real"] else "no clear difference"
+            ax.text(1.28, n, f"{entry['difference'] * 100:+.0f} pts [{ci[0] * 100:+.0f}, {ci[1] * 100:+.0f}]\n"
+                    f"{verdict}", va="center", fontsize=8, color=RED if entry["real"] else "#616161",
+                    clip_on=False)
     _frame(ax, [names[k]["en"] for k in keys], "Joint against single-organizer activities")
-    if any(entry["status"] == "scored" for entry in comparison.values()):
-        ax.legend(loc="lower right", fontsize=8)
+    _legend(ax)
     return _png(fig)
+
+
+def _legend(ax) -> None:
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
 
 
 def level_chart(level_scores: dict, names: dict) -> str:
@@ -96,11 +107,9 @@ def level_chart(level_scores: dict, names: dict) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 1.0 * len(keys) + 1.4))
     for n, key in enumerate(keys):
         for m, (level, entry) in enumerate(level_scores.items()):
-            _bar(ax, n + (m - 1) * 0.27, entry["items"][key], colors[level], 0.25, level if n == 0 else None)
-    _frame(ax, [names[k]["en"] for k in keys], "Outcomes by level of partnership")
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(loc="lower right", fontsize=8)
+            _bar(ax, n + (m - 1) * 0.27, entry["items"][key], colors[level], 0.25, level if n == 0 else None, level)
+    _frame(ax, [names[k]["en"] for k in keys], "Outcomes by level of partnership (widest partner)")
+    _legend(ax)
     return _png(fig)
 
 
@@ -126,6 +135,5 @@ def plan_chart(plan: dict) -> str:
     ax.set_xlim(0, top * 1.6 + 1)
     ax.set_xlabel(f"activities (term {plan['elapsed'] * 100:.0f}% elapsed)")
     ax.set_title("Term plan: progress against targets", fontsize=11, loc="left")
-    if rows:
-        ax.legend(loc="lower right", fontsize=8)
+    _legend(ax)
     return _png(fig)
