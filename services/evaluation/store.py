@@ -146,7 +146,10 @@ class EvaluationStore:
         """Create or merge the activity's record, once per event."""
         if documents.insert_once(self.activities, merge({"_id": activity_id}) | {"_applied": [event_id]}):
             return
-        documents.update(self.activities, activity_id, merge, applied_event=event_id)
+
+        def change(doc: dict) -> None:
+            merge(doc)
+        documents.update(self.activities, activity_id, change, applied_event=event_id)
 
     def activities_in_term(self, term_id: str) -> list[dict]:
         """The term's activities, each with how many each stage of its survey invited."""
