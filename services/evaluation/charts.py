@@ -35,9 +35,9 @@ def _bar(ax, position: float, score: dict, color: str, height: float, label: str
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
         return
     share = score["share"]
-    ax.barh(position, share, height=height, color=color, label=label,
-            xerr=[[share - score["ci_low"]], [score["ci_high"] - share]], error_kw={"ecolor": "#212121",
-                                                                                     "capsize": 3})
+    error = [[max(0.0, share - score["ci_low"])], [max(0.0, score["ci_high"] - share)]]
+    ax.barh(position, share, height=height, color=color, label=label, xerr=error,
+            error_kw={"ecolor": "#212121", "capsize": 3})
     ax.text(1.02, position, f"{share * 100:.0f}% [{score['ci_low'] * 100:.0f}-{score['ci_high'] * 100:.0f}]"
             f"  n={score['n']}", va="center", fontsize=8, clip_on=False)
 

@@ -94,8 +94,8 @@ class EvaluationService(ServiceBase):
         if self.store.survey(immediate) is None:  # published was missed or comes late: prepare from completion
             self._prepare(data, IMMEDIATE, now)
 
-        def schedule(survey: Survey):
-            survey.schedule(parse_iso(data["completed_at"]), _window(), data.get("aims"))
+        def schedule(survey: Survey):  # opens on completion, and at the latest now (clocks may disagree)
+            survey.schedule(min(parse_iso(data["completed_at"]), now), _window(), data.get("aims"))
         self.store.change_survey(immediate, schedule)
         self._prepare(data, FOLLOW_UP, now)
         self._open_if_due(immediate)

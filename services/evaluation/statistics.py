@@ -31,7 +31,8 @@ def wilson(successes: int, n: int, z: float = Z95) -> Interval:
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    # rounding may leave p a hair outside its own interval at 0 or 1: the interval always contains p
+    return Interval(max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half)))
 
 
 def newcombe_difference(x1: int, n1: int, x2: int, n2: int, z: float = Z95) -> Interval:

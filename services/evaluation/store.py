@@ -97,7 +97,8 @@ class EvaluationStore:
         return [survey_view(doc) for doc in found]
 
     def survey_by_token_hash(self, digest: str) -> Survey | None:
-        doc = self.surveys.find_one({"token_hashes": digest})
+        # ``$in``, not plain equality: nx-27017 finds nothing by equality on an indexed array field
+        doc = self.surveys.find_one({"token_hashes": {"$in": [digest]}})
         return _survey(doc) if doc else None
 
     def due_to_open(self, now: datetime, limit: int = 50) -> list[str]:

@@ -121,3 +121,27 @@ def test_due_deliveries_are_claimed_by_one_worker_only(db):
     assert store.claim(delivery, rev, NOW + timedelta(seconds=30)) is None
     assert store.due_deliveries(NOW, 10) == [], "a leased delivery is not due"
     assert [d.id for d, _ in store.due_deliveries(NOW + timedelta(seconds=31), 10)] == ["msg_0", "msg_1"]
+
+
+def test_evaluation_store_finds_a_survey_by_token_hash_and_due_work_by_time(db):
+    from datetime import timedelta as td
+
+    from services.evaluation.domain import Response, new_token, response_id_for, token_hash
+    store = EvaluationStore(db)
+    store.ensure_indexes()
+    activity = {"activity_id": "act_1", "activity_type": "lecture", "title": {"zh": "讲座"}, "paths": ["space"],
+                "organizers": [{"partner_id": "p1"}]}
+    survey = Survey.prepare_for(activity, NOW)
+    survey.schedule(NOW, td(days=14))
+    store.add_survey_once(survey, [])
+    assert store.due_to_open(NOW - td(seconds=1)) == [] and store.due_to_open(NOW) == [survey.id]
+    tokens = [new_token() for _ in range(3)]
+    store.change_survey(survey.id, lambda s: s.open(tokens, NOW) and [])
+    assert store.survey_by_token_hash(token_hash(tokens[1])).id == survey.id
+    assert store.survey_by_token_hash(token_hash(new_token())) is None
+    assert store.due_to_close(NOW + td(days=13)) == [] and store.due_to_close(NOW + td(days=14)) == [survey.id]
+    response = Response(id=response_id_for(tokens[0]), survey_id=survey.id, activity_id="act_1", stage="immediate",
+                        answers={"knowledge": 5}, language="zh", submitted_at=NOW)
+    assert store.add_response(response) is True and store.add_response(response) is False
+    assert [r["answers"] for r in store.responses_by_activity(["act_1"])["act_1"]] == [{"knowledge": 5}]
+    assert isinstance(store.survey(survey.id).closes_at, datetime)

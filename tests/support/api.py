@@ -21,6 +21,9 @@ class Api:
     def post(self, path: str, json: Any = None, **kwargs) -> requests.Response:
         return self.session.post(self.base_url + path, json=json, timeout=15, **kwargs)
 
+    def put(self, path: str, json: Any = None, **kwargs) -> requests.Response:
+        return self.session.put(self.base_url + path, json=json, timeout=15, **kwargs)
+
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
     """Poll until ``check`` returns something truthy; fail with its last value otherwise."""

@@ -61,3 +61,10 @@ def test_impossible_counts_are_refused_and_no_answers_give_the_whole_range():
         statistics.wilson(6, 5)
     assert statistics.wilson(0, 0) == statistics.Interval(0.0, 1.0)
     assert statistics.mean([]) is None and statistics.mean([4, 5]) == 4.5
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 6, 7, 11, 49, 1000])
+def test_the_interval_always_contains_the_share_even_at_zero_and_all(n):
+    for successes in (0, n):
+        interval = statistics.wilson(successes, n)
+        assert interval.low <= successes / n <= interval.high
