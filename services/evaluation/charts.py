@@ -14,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 GREEN, BLUE, ORANGE, GREY, RED = "#2e7d32", "#1565c0", "#ef6c00", "#9e9e9e", "#c62828"
 
@@ -50,7 +52,7 @@ def _frame(ax, labels: list[str], title: str) -> None:
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xticklabels(["0%", "25%", "50%", "75%", "100%"])
     ax.set_xlabel("share agreeing (4 Agree or 5 Strongly agree), 95% Wilson interval")
-    ax.set_title(title, fontsize=11, loc="left")
+    ax.set_title(title, fontsize=11, loc="left", pad=20)
     ax.grid(axis="x", color="#e0e0e0")
     ax.set_axisbelow(True)
 
@@ -97,7 +99,7 @@ def synergy_chart(synergy: dict, names: dict) -> str:
 def _legend(ax) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, fontsize=8, frameon=False)
 
 
 def level_chart(level_scores: dict, names: dict) -> str:
@@ -119,21 +121,21 @@ def plan_chart(plan: dict) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * max(len(rows), 1) + 1.2))
     for n, row in enumerate(rows):
         color = RED if row["status"] == "behind" else GREEN
-        ax.barh(n, row["completed"], color=color, height=0.6, label="completed" if n == 0 else None)
-        ax.barh(n, row["scheduled"], left=row["completed"], color=color, alpha=0.35, height=0.6,
-                label="published, still to come" if n == 0 else None)
-        ax.plot([row["target"], row["target"]], [n - 0.4, n + 0.4], color="#212121", linewidth=2,
-                label="target" if n == 0 else None)
+        ax.barh(n, row["completed"], color=color, height=0.6)
+        ax.barh(n, row["scheduled"], left=row["completed"], color=color, alpha=0.35, height=0.6)
+        ax.plot([row["target"], row["target"]], [n - 0.4, n + 0.4], color="#212121", linewidth=2)
         ax.text(max(row["target"], row["completed"] + row["scheduled"]) + 0.2, n,
-                f"{row['completed']}+{row['scheduled']} of {row['target']}  {row['status'].replace('_', ' ')}",
-                va="center", fontsize=8)
+                f"{row['completed']} done + {row['scheduled']} to come, of {row['target']:g}: "
+                f"{row['status'].replace('_', ' ')}", va="center", fontsize=8)
     labels = [f"{r['dimension']}: {r.get('key') or 'all'}" for r in rows]
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
     top = max([max(r["target"], r["completed"] + r["scheduled"]) for r in rows] or [1])
-    ax.set_xlim(0, top * 1.6 + 1)
+    ax.set_xlim(0, top * 2.2 + 1)
     ax.set_xlabel(f"activities (term {plan['elapsed'] * 100:.0f}% elapsed)")
-    ax.set_title("Term plan: progress against targets", fontsize=11, loc="left")
-    _legend(ax)
+    ax.set_title("Term plan: progress against targets", fontsize=11, loc="left", pad=20)
+    ax.legend(handles=[Patch(color=GREEN, label="completed"), Patch(color=GREEN, alpha=0.35, label="to come"),
+                       Patch(color=RED, label="falling behind"), Line2D([], [], color="#212121", label="target")],
+              loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, fontsize=8, frameon=False)
     return _png(fig)

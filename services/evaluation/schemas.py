@@ -1,7 +1,7 @@
 """What enters the evaluation service: organizers' questions, responses, term plans, report requests."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from services.common.validation import StrictSchema
 from services.evaluation.plans import COUNT_DIMENSIONS, TERM_PATTERN
@@ -75,6 +75,12 @@ class Target(StrictSchema):
             raise ValidationError("Only outcome targets are shares.", "measure")
         elif data.get("target") is not None and data["target"] != int(data["target"]):
             raise ValidationError("A number of activities is a whole number.", "target")
+
+    @post_load
+    def counts_are_whole(self, data, **_):
+        if data["measure"] == "activities":
+            data["target"] = int(data["target"])
+        return data
 
 
 class TermPlanInput(StrictSchema):

@@ -11,8 +11,10 @@ import base64
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pika
 import pytest
@@ -174,7 +176,9 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     assert any(r["section"] == "plan" and r["status"] == "behind" for r in rows)
     page = api.get("/v1/terms/2026-autumn/report", headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    (tmp_path / "report.html").write_text(page.text, encoding="utf-8")
+    keep = Path(os.environ.get("EVALUATION_REPORT_DIR", tmp_path))  # set it to look at the page afterwards
+    keep.mkdir(parents=True, exist_ok=True)
+    (keep / "report.html").write_text(page.text, encoding="utf-8")
     charts = [base64.b64decode(chunk.split('"')[0]) for chunk in page.text.split("data:image/png;base64,")[1:]]
     assert len(charts) == 4 and all(chart.startswith(b"\x89PNG") for chart in charts)
     unit = api.get(f"/v1/terms/2026-autumn/report?unit={MUSEUM['partner_id']}")
