@@ -66,6 +66,7 @@ class EvaluationService(ServiceBase):
     def _remember(self, envelope, *, completed: bool) -> None:
         data = envelope.data
         term = term_of(parse_iso(data["starts_at"]), _zone())
+        self.store.ensure_term(term, *term_bounds(term), utcnow())
         self.store.save_activity(data["activity_id"],
                                  lambda doc: record_activity(doc, data, completed=completed, term_id=term),
                                  envelope.id)

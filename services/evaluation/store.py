@@ -175,6 +175,11 @@ class EvaluationStore:
         doc["report_generated_at"] = existing.get("report_generated_at")
         return documents.public(documents.replace(self.plans, existing | doc))
 
+    def ensure_term(self, term_id: str, starts_on: date, ends_on: date, now: datetime) -> None:
+        """Every term with an activity gets a (target-less) plan, so that its report is made at its end."""
+        plan = TermPlan(term_id=term_id, starts_on=starts_on, ends_on=ends_on, targets=[], set_by="", set_at=now)
+        documents.insert_once(self.plans, _plan_doc(plan))
+
     def plan(self, term_id: str) -> TermPlan | None:
         doc = self.plans.find_one({"_id": term_id})
         return _plan(doc) if doc else None

@@ -145,3 +145,25 @@ def test_evaluation_store_finds_a_survey_by_token_hash_and_due_work_by_time(db):
     assert store.add_response(response) is True and store.add_response(response) is False
     assert [r["answers"] for r in store.responses_by_activity(["act_1"])["act_1"]] == [{"knowledge": 5}]
     assert isinstance(store.survey(survey.id).closes_at, datetime)
+
+
+def test_evaluation_store_keeps_one_plan_per_term_and_finds_ended_terms(db):
+    from datetime import date
+
+    from services.evaluation.plans import TermPlan
+    store = EvaluationStore(db)
+    store.ensure_indexes()
+    store.ensure_term("2026-autumn", date(2026, 8, 1), date(2027, 1, 31), NOW)
+    store.ensure_term("2026-autumn", date(2026, 8, 1), date(2027, 1, 31), NOW)
+    assert store.plan("2026-autumn").targets == []
+    target = {"dimension": "all", "key": None, "measure": "activities", "target": 3}
+    store.save_plan(TermPlan(term_id="2026-autumn", starts_on=date(2026, 8, 1), ends_on=date(2027, 1, 31),
+                             targets=[target], set_by="admin", set_at=NOW))
+    assert store.plan("2026-autumn").targets == [target] and db.plans.count_documents({}) == 1
+    assert store.plans_ended(date(2027, 1, 31)) == []
+    assert [p.term_id for p in store.plans_ended(date(2027, 2, 1))] == ["2026-autumn"]
+    store.mark_report_generated("2026-autumn", {"term_id": "2026-autumn"}, [event()], NOW)
+    store.mark_report_generated("2026-autumn", {"term_id": "2026-autumn"}, [event(2)], NOW)
+    assert store.plans_ended(date(2027, 2, 1)) == []
+    assert len(db.plans.find_one({"_id": "2026-autumn"})["outbox"]) == 1
+    assert store.term_end_report("2026-autumn") == {"term_id": "2026-autumn"}
