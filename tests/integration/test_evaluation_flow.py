@@ -61,18 +61,25 @@ def seen(tap: Tap, event_type: str) -> list[dict]:
 @pytest.fixture
 def evaluation_cluster(make_cluster, tmp_path):
     cluster = make_cluster()
-    cluster.cluster.env.update({"SURVEY_WINDOW_DAYS": "0.0004", "EVALUATION_POLL_SECONDS": "0.5",
-                                "SURVEY_MIN_RESPONSES": "5"})  # a window of about 35 s
+    cluster.cluster.env.update({"SURVEY_WINDOW_DAYS": "0.0006", "EVALUATION_POLL_SECONDS": "0.5",
+                                "SURVEY_MIN_RESPONSES": "5"})  # a window of about 52 s
     cluster.start("evaluation", "notify", "partners", wait=False)
-    log = open(tmp_path / "events-stand-in.log", "wb")
+    logs = [open(tmp_path / "events-stand-in.log", "wb"), open(tmp_path / "evaluation-2.log", "wb")]
     stand_in = subprocess.Popen([sys.executable, "-m", "tests.integration.events_stand_in"], cwd=ROOT,
-                                env=dict(cluster.cluster.env, RECIPIENT_COUNT="8"), stdout=log,
+                                env=dict(cluster.cluster.env, RECIPIENT_COUNT="8"), stdout=logs[0],
                                 stderr=subprocess.STDOUT)
+    # a second evaluation instance: competing for the same queues, running the same timer
+    second = subprocess.Popen([sys.executable, "-m", "services.evaluation"], cwd=ROOT, env=cluster.cluster.env,
+                              stdout=logs[1], stderr=subprocess.STDOUT)
     cluster.start("gateway")
+    cluster.second_evaluation = second
     yield cluster
-    stand_in.terminate()
-    stand_in.wait(20)
-    log.close()
+    for process in (stand_in, second):
+        if process.poll() is None:
+            process.terminate()
+            process.wait(20)
+    for log in logs:
+        log.close()
 
 
 def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_cluster, tmp_path):
@@ -141,6 +148,13 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
         assert words in response.text
     assert cluster.db("evaluation")["responses"].count_documents({}) == 11
 
+    # every instance stops while the surveys are open; the one that comes back closes them when due
+    cluster.second_evaluation.terminate()
+    cluster.second_evaluation.wait(20)
+    cluster.stop("evaluation")
+    cluster.start("evaluation")
+    assert api.get(f"/v1/surveys/{survey_id}").json()["status"] == "open"
+
     # the window closes by itself; each organizer of the completed activity is evaluated
     eventually(lambda: api.get(f"/v1/surveys/{survey_id}").json()["status"] == "closed", timeout=90, interval=0.5)
     closed = {c["activity_id"]: c for c in eventually(lambda: len(seen(tap, "survey.closed")) == 2
@@ -150,6 +164,8 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     assert late.status_code == 409 and "late responses are not counted" in late.text
     evaluated = eventually(lambda: len(seen(tap, "partner.evaluated")) == 3 and seen(tap, "partner.evaluated"),
                            timeout=20)
+    assert len(seen(tap, "survey.invitations_issued")) == 2 and len(seen(tap, "survey.opened")) == 2, \
+        "two instances, each survey opened once"
     museum = next(e for e in evaluated if e["partner_id"] == MUSEUM["partner_id"])
     assert museum["outcome_share_agreeing"] == pytest.approx(0.75) and museum["attendance_ratio"] == 0.8
     assert museum["contributions_delivered_ratio"] == 1.0 and museum["response_count"] == 6

@@ -229,3 +229,22 @@ def test_plans_scores_and_reports(clock):
     assert [e["type"] for e in stored["outbox"]] == ["term_report.generated"]
     assert stored["outbox"][0]["data"]["behind"] == ["level:outside"]
     assert service.term_end_report("2026-autumn")["term_id"] == "2026-autumn"
+
+
+def test_two_instances_racing_to_open_a_survey_issue_one_set_of_invitations(clock):
+    """Instance B opens the survey while instance A waits for events' answer; A's write then finds it open."""
+    service, store, events = make()
+    other, _, _ = make(store)
+    service.prepare_survey(envelope("activity.published", PUBLISHED))
+
+    def answer_after_the_other_instance_opened(activity_id):
+        events.survey_recipients.side_effect = None
+        other.run_due_work()
+        return RECIPIENTS
+    events.survey_recipients.side_effect = answer_after_the_other_instance_opened
+    service.activity_completed(envelope("activity.completed", COMPLETED))
+    survey = store.survey(IMMEDIATE_ID)
+    issued = outbox(store, IMMEDIATE_ID, "survey.invitations_issued")
+    assert survey.status == "open" and len(issued) == 1 and len(outbox(store, IMMEDIATE_ID, "survey.opened")) == 1
+    kept = sorted(token_hash(i["token"]) for i in issued[0]["data"]["invitations"])
+    assert sorted(survey.token_hashes) == kept, "the published tokens are the ones that work"
