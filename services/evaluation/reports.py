@@ -151,4 +151,5 @@ def to_html(report: dict) -> str:
     per_type = defaultdict(dict, report["scores"]["activity_type"])
     return _TEMPLATES.get_template("report.html").render(
         report=report, images=images, item_names=ITEM_NAMES, group_names=GROUP_NAMES, topics=TOPIC_NAMES,
-        per_type=per_type, outcomes=list(scoring.SCORED_ITEMS[IMMEDIATE]), stages=(IMMEDIATE, FOLLOW_UP))
+        per_type=per_type, titles={a["activity_id"]: a["title"] for a in report["activities"]},
+        outcomes=list(scoring.SCORED_ITEMS[IMMEDIATE]), stages=(IMMEDIATE, FOLLOW_UP))

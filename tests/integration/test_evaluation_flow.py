@@ -58,13 +58,26 @@ def seen(tap: Tap, event_type: str) -> list[dict]:
     return [json.loads(body)["data"] for properties, body in tap.messages if properties.type == event_type]
 
 
+def stop(process: subprocess.Popen) -> None:
+    """As the launcher stops a service: SIGTERM, and SIGKILL if it has not ended in time (a busy machine)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @pytest.fixture
 def evaluation_cluster(make_cluster, tmp_path):
     cluster = make_cluster()
     cluster.cluster.env.update({"SURVEY_WINDOW_DAYS": "0.0006", "EVALUATION_POLL_SECONDS": "0.5",
                                 "SURVEY_MIN_RESPONSES": "5"})  # a window of about 52 s
     cluster.start("evaluation", "notify", "partners", wait=False)
-    logs = [open(tmp_path / "events-stand-in.log", "wb"), open(tmp_path / "evaluation-2.log", "wb")]
+    keep = Path(os.environ.get("EVALUATION_REPORT_DIR", tmp_path))
+    keep.mkdir(parents=True, exist_ok=True)
+    logs = [open(tmp_path / "events-stand-in.log", "wb"), open(keep / "evaluation-2.log", "wb")]
     stand_in = subprocess.Popen([sys.executable, "-m", "tests.integration.events_stand_in"], cwd=ROOT,
                                 env=dict(cluster.cluster.env, RECIPIENT_COUNT="8"), stdout=logs[0],
                                 stderr=subprocess.STDOUT)
@@ -75,9 +88,7 @@ def evaluation_cluster(make_cluster, tmp_path):
     cluster.second_evaluation = second
     yield cluster
     for process in (stand_in, second):
-        if process.poll() is None:
-            process.terminate()
-            process.wait(20)
+        stop(process)
     for log in logs:
         log.close()
 
@@ -149,8 +160,7 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     assert cluster.db("evaluation")["responses"].count_documents({}) == 11
 
     # every instance stops while the surveys are open; the one that comes back closes them when due
-    cluster.second_evaluation.terminate()
-    cluster.second_evaluation.wait(20)
+    stop(cluster.second_evaluation)
     cluster.stop("evaluation")
     cluster.start("evaluation")
     assert api.get(f"/v1/surveys/{survey_id}").json()["status"] == "open"
@@ -200,4 +210,12 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     unit = api.get(f"/v1/terms/2026-autumn/report?unit={MUSEUM['partner_id']}")
     assert unit.status_code == 200 and [a["activity_id"] for a in unit.json()["activities"]] == [joint["activity_id"]]
     assert anonymous.get("/v1/terms/2026-autumn/report").status_code == 401
+    by_organizer = api.get("/v1/scores?by=organizer&term_id=2026-autumn").json()["groups"]
+    assert by_organizer[MUSEUM["partner_id"]]["immediate"]["items"]["knowledge"]["share"] == 1.0
+    assert api.get("/v1/scores?by=colour").status_code == 422
+    synergy = api.get("/v1/terms/2026-autumn/synergy").json()
+    assert synergy["groups"]["co_organized"] == {"activities": 1, "responses": 6}
+    assert api.get("/v1/terms/2026-autumn/plan").json()["progress"]["behind"][0]["key"] == "outside"
+    assert api.post(f"/v1/surveys/{survey_id}/close").status_code == 409
+    assert api.get("/v1/terms/2026-autumn/report/term-end").status_code == 404  # the term has not ended
     assert api.get("/v1/terms/2026-autumn/report?format=pdf").status_code == 422
