@@ -81,10 +81,11 @@ def evaluation_cluster(make_cluster, tmp_path):
     stand_in = subprocess.Popen([sys.executable, "-m", "tests.integration.events_stand_in"], cwd=ROOT,
                                 env=dict(cluster.cluster.env, RECIPIENT_COUNT="8"), stdout=logs[0],
                                 stderr=subprocess.STDOUT)
+    cluster.start("gateway")
     # a second evaluation instance: competing for the same queues, running the same timer
     second = subprocess.Popen([sys.executable, "-m", "services.evaluation"], cwd=ROOT, env=cluster.cluster.env,
                               stdout=logs[1], stderr=subprocess.STDOUT)
-    cluster.start("gateway")
+    eventually(lambda: b"evaluation ready" in (keep / "evaluation-2.log").read_bytes(), timeout=60, interval=0.3)
     cluster.second_evaluation = second
     yield cluster
     for process in (stand_in, second):
