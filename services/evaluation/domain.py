@@ -119,6 +119,13 @@ class Survey:
             for n, q in enumerate(questions, start=1)
         ]
 
+    def choose_topic(self, topic: str) -> None:
+        """Another Project Outcome topic's wording of the core items (e.g. Research, Teaching Support); the
+        items themselves stay the standard ones, and only before the survey is scheduled."""
+        if self.status != PREPARED:
+            raise SurveyRuleBroken(f"Survey {self.id} is {self.status}: its topic is fixed.", conflict=True)
+        self.topic, self.items = topic, templates.core_items(topic, self.stage)
+
     # lifecycle
     def schedule(self, opens_at: datetime, window: timedelta, aims: list[str] | None = None) -> bool:
         """Fix when the survey opens and closes (on completion). False if it was already scheduled."""

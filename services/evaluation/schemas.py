@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from services.common.validation import StrictSchema
 from services.evaluation.plans import COUNT_DIMENSIONS, TERM_PATTERN
-from services.evaluation.templates import DIMENSIONS, MAX_ORGANIZER_QUESTIONS, OUTCOMES, SATISFACTION
+from services.evaluation.templates import DIMENSIONS, MAX_ORGANIZER_QUESTIONS, OUTCOMES, SATISFACTION, TOPICS
 
 PATHS = ("resources", "space", "service", "activity", "practice")
 LEVELS = ("library", "campus", "outside")
@@ -42,6 +42,7 @@ class SurveyCustomisation(StrictSchema):
     questions = fields.List(fields.Nested(OrganizerQuestion), required=True,
                             validate=validate.Length(max=MAX_ORGANIZER_QUESTIONS))
     window_days = fields.Float(validate=validate.Range(min=1, max=60), allow_none=True)
+    topic = fields.String(validate=validate.OneOf(tuple(TOPICS)))
 
 
 class ResponseSubmission(StrictSchema):

@@ -180,11 +180,13 @@ class EvaluationService(ServiceBase):
 
     @rpc
     def customise_survey(self, survey_id: str, payload: dict) -> dict:
-        """Organizers' own questions (at most 3) and the survey's window, before it opens."""
+        """Organizers' own questions (at most 3), the survey's window and topic, before it opens."""
         data = load(schemas.SurveyCustomisation(), payload)
         self.get_survey(survey_id)
 
         def change(survey: Survey):
+            if "topic" in data:
+                survey.choose_topic(data["topic"])
             survey.set_organizer_questions(data["questions"])
             if "window_days" in data:
                 survey.window_days = data["window_days"]

@@ -156,11 +156,11 @@ class EvaluationStore:
         """The term's activities, each with how many each stage of its survey invited."""
         found = [documents.public(doc) for doc in self.activities.find({"term_id": term_id})]
         for activity in found:
+            surveys = list(self.surveys.find({"activity_id": activity["id"]}, {"stage": 1, "invited_count": 1,
+                                                                               "topic": 1}))
             activity["activity_id"] = activity["id"]
-            activity["invited"] = {doc["stage"]: doc.get("invited_count", 0)
-                                   for doc in self.surveys.find({"activity_id": activity["id"]})}
-            activity["topic"] = next((doc["topic"] for doc in self.surveys.find({"activity_id": activity["id"]})),
-                                     None)
+            activity["invited"] = {doc["stage"]: doc.get("invited_count", 0) for doc in surveys}
+            activity["topic"] = surveys[0]["topic"] if surveys else None
         return found
 
     # plans and reports

@@ -171,11 +171,15 @@ def test_organizers_add_questions_only_before_the_survey_opens(clock):
     service, store, _ = make()
     service.prepare_survey(envelope("activity.published", PUBLISHED))
     question = {"zh": "您会再参加吗？", "en": "Would you come again?", "type": "agreement", "required": True}
-    shown = service.customise_survey(IMMEDIATE_ID, {"questions": [question], "window_days": 7})
+    shown = service.customise_survey(IMMEDIATE_ID, {"questions": [question], "window_days": 7, "topic": "research"})
     assert shown["organizer_items"][0]["key"] == "org_1" and shown["window_days"] == 7
+    assert shown["topic"] == "research" and shown["items"][0]["en"].startswith("I learned new methods")
+    assert [i["key"] for i in shown["items"]] == ["knowledge", "confidence", "application", "awareness",
+                                                  "satisfaction"]
     for bad, field in [({"questions": [question] * 4}, "questions"),
                        ({"questions": [dict(question, type="choice")]}, "questions"),
                        ({"questions": [], "window_days": 0}, "window_days"),
+                       ({"questions": [], "topic": "astrology"}, "topic"),
                        ({"questions": [], "items": []}, "items")]:
         with pytest.raises(ValidationFailed) as caught:
             service.customise_survey(IMMEDIATE_ID, bad)
