@@ -13,17 +13,22 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 GREEN, BLUE, ORANGE, GREY, RED = "#2e7d32", "#1565c0", "#ef6c00", "#9e9e9e", "#c62828"
 
 
+def _subplots(width: float, height: float):
+    """A figure of its own (no pyplot state), so that charts may be drawn in a worker thread."""
+    fig = Figure(figsize=(width, height))
+    return fig, fig.add_subplot()
+
+
 def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -62,7 +67,7 @@ def outcome_chart(term_scores: dict, names: dict) -> str:
     entry = next(iter(term_scores.values()), None)
     items = entry["immediate"]["items"] if entry else {}
     keys = list(items)
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * max(len(keys), 1) + 1.2))
+    fig, ax = _subplots(7.5, 0.55 * max(len(keys), 1) + 1.2)
     for n, key in enumerate(keys):
         _bar(ax, n, items[key], GREEN, 0.6)
     _frame(ax, [names[k]["en"] for k in keys], "Outcomes this term")
@@ -73,7 +78,7 @@ def synergy_chart(synergy: dict, names: dict) -> str:
     """Co-organized against single-organizer activities, outcome by outcome."""
     comparison = synergy["joint_vs_single"]["items"]
     keys = list(comparison)
-    fig, ax = plt.subplots(figsize=(7.5, 0.8 * max(len(keys), 1) + 1.4))
+    fig, ax = _subplots(7.5, 0.8 * max(len(keys), 1) + 1.4)
     for n, key in enumerate(keys):
         entry = comparison[key]
         for offset, side, color, label in ((-0.18, "a", BLUE, "co-organized"), (0.18, "b", ORANGE,
@@ -106,7 +111,7 @@ def level_chart(level_scores: dict, names: dict) -> str:
     """Share agreeing per outcome for each level of partnership (library, campus, outside)."""
     colors = {"library": GREY, "campus": BLUE, "outside": GREEN}
     keys = list(next(iter(level_scores.values()))["items"])
-    fig, ax = plt.subplots(figsize=(7.5, 1.0 * len(keys) + 1.4))
+    fig, ax = _subplots(7.5, 1.0 * len(keys) + 1.4)
     for n, key in enumerate(keys):
         for m, (level, entry) in enumerate(level_scores.items()):
             _bar(ax, n + (m - 1) * 0.27, entry["items"][key], colors[level], 0.25, level if n == 0 else None, level)
@@ -118,7 +123,7 @@ def level_chart(level_scores: dict, names: dict) -> str:
 def plan_chart(plan: dict) -> str:
     """Each count target: completed, still scheduled, and the target line; red where falling behind."""
     rows = [t for t in plan["targets"] if t.get("measure", "activities") == "activities"]
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * max(len(rows), 1) + 1.2))
+    fig, ax = _subplots(7.5, 0.55 * max(len(rows), 1) + 1.2)
     for n, row in enumerate(rows):
         color = RED if row["status"] == "behind" else GREEN
         ax.barh(n, row["completed"], color=color, height=0.6)

@@ -5,6 +5,8 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import eventlet
+from eventlet import tpool
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
@@ -35,6 +37,8 @@ from services.evaluation.store import EvaluationStore, survey_view
 from services.evaluation.templates import FOLLOW_UP, IMMEDIATE
 
 log = logging.getLogger(__name__)
+
+RECIPIENTS_TIMEOUT = 15.0  # seconds to wait for events' list of survey recipients
 
 
 def _refused(exc: SurveyRuleBroken) -> Exception:
@@ -107,8 +111,9 @@ class EvaluationService(ServiceBase):
         if survey is None or not survey.due_to_open(now):
             return
         try:
-            recipients = self.events.survey_recipients(survey.activity_id)
-        except Exception as exc:  # noqa: BLE001 - events unreachable: the survey stays due and is tried again
+            with eventlet.Timeout(RECIPIENTS_TIMEOUT):  # an RPC to a stopped service would wait for ever
+                recipients = self.events.survey_recipients(survey.activity_id)
+        except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the survey stays due and is tried again
             log.warning("cannot open %s yet: survey recipients unavailable (%s)", survey_id, exc)
             return
         unique = list({r["person_id"]: r for r in recipients if r.get("email")}.values())
@@ -282,6 +287,15 @@ class EvaluationService(ServiceBase):
                              partner_evaluations=self.store.partner_evaluations(ids), minimum=_minimum(),
                              now=now, today=now.astimezone(ZoneInfo(_zone())).date())
 
+    @staticmethod
+    def _rendered(report: dict, form: str) -> dict:
+        if form == "csv":
+            return {"format": "csv", "content_type": "text/csv; charset=utf-8", "body": reports.to_csv(report)}
+        if form == "html":
+            body = tpool.execute(reports.to_html, report)  # charts drawn in a thread: the service keeps serving
+            return {"format": "html", "content_type": "text/html; charset=utf-8", "body": body}
+        return {"format": "json", "content_type": "application/json", "body": report}
+
     @rpc
     def term_report(self, query: dict) -> dict:
         """The term report now, as ``{"format", "content_type", "body"}`` (body: data for JSON, text else)."""
@@ -289,18 +303,16 @@ class EvaluationService(ServiceBase):
         report = self._report(data["term_id"], data["unit"])
         if data["unit"] and not report["activities"]:
             raise RuleBroken(f"{data['unit']} organized no activity in {data['term_id']}.", {"field": "unit"})
-        if data["format"] == "csv":
-            return {"format": "csv", "content_type": "text/csv; charset=utf-8", "body": reports.to_csv(report)}
-        if data["format"] == "html":
-            return {"format": "html", "content_type": "text/html; charset=utf-8", "body": reports.to_html(report)}
-        return {"format": "json", "content_type": "application/json", "body": report}
+        return self._rendered(report, data["format"])
 
     @rpc
-    def term_end_report(self, term_id: str) -> dict:
-        found = self.store.term_end_report(str(term_id))
+    def term_end_report(self, query: dict) -> dict:
+        """The report kept when the term ended, in the same three forms."""
+        data = load(schemas.ReportRequest(), query)
+        found = self.store.term_end_report(data["term_id"])
         if found is None:
-            raise NotFound(f"No term-end report for {term_id} yet.", {"term_id": term_id})
-        return found
+            raise NotFound(f"No term-end report for {data['term_id']} yet.", {"term_id": data["term_id"]})
+        return self._rendered(found, data["format"])
 
     def _term_end_report(self, plan: TermPlan) -> None:
         report = self._report(plan.term_id, None)

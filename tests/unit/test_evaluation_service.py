@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from unittest.mock import Mock
 
+import eventlet
 import mongomock
 import pytest
 from nameko.testing.services import worker_factory
@@ -152,11 +153,15 @@ def test_the_survey_closes_after_its_window_and_each_organizer_is_evaluated(cloc
         service.close_survey(IMMEDIATE_ID)
 
 
-def test_the_follow_up_opens_when_due_even_if_events_was_down_and_two_instances_open_it_once(clock):
+def test_the_follow_up_opens_when_due_even_if_events_was_down_and_two_instances_open_it_once(clock, monkeypatch):
     service, store, events, _ = completed_service(clock)
     other, _, other_events = make(store)
     clock.now = T0 + timedelta(days=43)
     events.survey_recipients.side_effect = RuntimeError("events unreachable")
+    service.run_due_work()
+    assert store.survey(FOLLOW_UP_ID).status == "scheduled"
+    monkeypatch.setattr(service_module, "RECIPIENTS_TIMEOUT", 0.2)
+    events.survey_recipients.side_effect = lambda activity_id: eventlet.sleep(30)  # no answer at all
     service.run_due_work()
     assert store.survey(FOLLOW_UP_ID).status == "scheduled"
     events.survey_recipients.side_effect = None
@@ -225,14 +230,15 @@ def test_plans_scores_and_reports(clock):
     with pytest.raises(RuleBroken):
         service.term_report({"term_id": "2026-autumn", "unit": "prt_nobody"})
     with pytest.raises(NotFound):
-        service.term_end_report("2026-autumn")
+        service.term_end_report({"term_id": "2026-autumn"})
     clock.now = datetime(2027, 2, 2, tzinfo=UTC)
     service.run_due_work()
     service.run_due_work()
     stored = store.plans.find_one({"_id": "2026-autumn"})
     assert [e["type"] for e in stored["outbox"]] == ["term_report.generated"]
     assert stored["outbox"][0]["data"]["behind"] == ["level:outside"]
-    assert service.term_end_report("2026-autumn")["term_id"] == "2026-autumn"
+    assert service.term_end_report({"term_id": "2026-autumn"})["body"]["term_id"] == "2026-autumn"
+    assert service.term_end_report({"term_id": "2026-autumn", "format": "csv"})["body"].startswith("section,")
 
 
 def test_two_instances_racing_to_open_a_survey_issue_one_set_of_invitations(clock):

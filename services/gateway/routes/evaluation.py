@@ -78,17 +78,25 @@ class EvaluationRoutes:
     def term_report(self, request: Request, term_id: str) -> Response:
         unit = request.args.get("unit")
         authorize(self.principal, "report.read", term_id=term_id, partner_id=unit)
-        query = {**request.args.to_dict(), "term_id": term_id}
-        if "format" not in query:
-            accept = request.headers.get("Accept", "")
-            query["format"] = "html" if "text/html" in accept else "csv" if "text/csv" in accept else "json"
-        answer = self.evaluation.term_report(query)
-        if answer["format"] == "json":
-            return json_response(answer["body"])
-        return Response(answer["body"], content_type=answer["content_type"])
+        return _report_response(self.evaluation.term_report(_report_query(request, term_id)))
 
     @http("GET", "/v1/terms/<string:term_id>/report/term-end")
     @endpoint()
     def term_end_report(self, request: Request, term_id: str) -> Response:
         authorize(self.principal, "report.read", term_id=term_id)
-        return json_response(self.evaluation.term_end_report(term_id))
+        return _report_response(self.evaluation.term_end_report(_report_query(request, term_id)))
+
+
+def _report_query(request: Request, term_id: str) -> dict:
+    """The query string, with the format from ``Accept`` when it is not named."""
+    query = {**request.args.to_dict(), "term_id": term_id}
+    if "format" not in query:
+        accept = request.headers.get("Accept", "")
+        query["format"] = "html" if "text/html" in accept else "csv" if "text/csv" in accept else "json"
+    return query
+
+
+def _report_response(answer: dict) -> Response:
+    if answer["format"] == "json":
+        return json_response(answer["body"])
+    return Response(answer["body"], content_type=answer["content_type"])
