@@ -70,7 +70,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def evaluation_cluster(make_cluster, tmp_path):
+def evaluation_cluster(make_cluster, tmp_path, request):
     cluster = make_cluster()
     cluster.cluster.env.update({"SURVEY_WINDOW_DAYS": "0.0006", "EVALUATION_POLL_SECONDS": "0.5",
                                 "SURVEY_MIN_RESPONSES": "5"})  # a window of about 52 s
@@ -92,6 +92,11 @@ def evaluation_cluster(make_cluster, tmp_path):
         stop(process)
     for log in logs:
         log.close()
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        for name in ("events-stand-in.log", "evaluation-2.log"):
+            for folder in (tmp_path, keep):
+                if (folder / name).exists():
+                    sys.stderr.write(f"\n===== {name} =====\n{(folder / name).read_text(errors='replace')[-6000:]}")
 
 
 def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_cluster, tmp_path):
@@ -122,7 +127,7 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
 
     # opened to the attendees; invitations (internal) for notify to email
     issued = eventually(lambda: len(seen(tap, "survey.invitations_issued")) == 2
-                        and seen(tap, "survey.invitations_issued"), timeout=20)
+                        and seen(tap, "survey.invitations_issued"), timeout=40)
     tokens = {batch["activity_id"]: [i["token"] for i in batch["invitations"]] for batch in issued}
     assert [len(t) for t in tokens.values()] == [8, 8]
     opened = {o["activity_id"]: o for o in seen(tap, "survey.opened")}
