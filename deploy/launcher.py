@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from deploy import bus_access
 from services.common.config import env as env_setting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ class EmbeddedMongo:
     """The nx-27017 Mongo-wire server, its data, pid and log under one folder."""
 
     def __init__(self, home: Path, port: int = 27017, host: str = "127.0.0.1"):
-        self.home, self.port, self.host = home, port, host
+        self.home, self.port, self.host = Path(home).resolve(), port, host  # the daemon leaves the cwd
         self.started_here = False
 
     @property
@@ -172,6 +173,20 @@ class Cluster:
         proc.wait()
 
 
+def isolated_env(amqp_uri: str, mongo_uri: str, db_prefix: str, admin_key: str) -> dict[str, str]:
+    """The environment of a cluster that shares nothing with others (tests, benchmarks): its own vhost,
+    databases and gateway port, webhooks allowed to local receivers, short polling intervals."""
+    env = dict(os.environ)
+    env.update({
+        "AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "MONGO_DB_PREFIX": db_prefix,
+        "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}", "SYNERGY_ADMIN_KEY": admin_key,
+        "WEBHOOK_ALLOW_PRIVATE": "1", "EVENT_DELIVERY_LIMIT": "3", "OUTBOX_POLL_SECONDS": "0.3",
+        "DELIVERY_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO",
+    })
+    env.pop("SYNERGY_FAILPOINT", None)
+    return env
+
+
 def admin_key(var: Path) -> str:
     key_file = var / "admin.key"
     if not key_file.exists():
@@ -198,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("SYNERGY_ADMIN_KEY", admin_key(var))
     env["PYTHONPATH"] = str(ROOT)
     ensure_rabbitmq(env["AMQP_URI"])
+    how = bus_access.apply(env["AMQP_URI"])
+    print(f"campus bus users and permissions applied ({how})" if how else
+          "campus bus users not applied (no management API or rabbitmqctl); the services do not need them",
+          flush=True)
 
     cluster = Cluster(env=env, log_dir=var / "log")
     stopping = False

@@ -9,7 +9,7 @@ import uuid
 import pymongo
 import pytest
 
-from deploy.launcher import ROOT, Cluster, EmbeddedMongo, ensure_rabbitmq, free_port
+from deploy.launcher import Cluster, EmbeddedMongo, ensure_rabbitmq, free_port, isolated_env
 from tests.support import broker
 from tests.support.api import Api
 from tests.support.webhook_server import WebhookServer
@@ -66,18 +66,6 @@ class ClusterHandle:
         self.cluster.kill(name)
 
 
-def _cluster_env(amqp_uri: str, mongo_uri: str, prefix: str, key: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "MONGO_DB_PREFIX": prefix,
-        "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}", "SYNERGY_ADMIN_KEY": key,
-        "WEBHOOK_ALLOW_PRIVATE": "1", "EVENT_DELIVERY_LIMIT": "3", "OUTBOX_POLL_SECONDS": "0.3",
-        "DELIVERY_POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO",
-    })
-    env.pop("SYNERGY_FAILPOINT", None)
-    return env
-
-
 @pytest.fixture
 def make_cluster(vhost_uri, mongo_uri, mongo_client, tmp_path, request):
     """Builds (but does not start) the cluster of one test: its own vhost, databases and log folder."""
@@ -86,7 +74,7 @@ def make_cluster(vhost_uri, mongo_uri, mongo_client, tmp_path, request):
     def make() -> ClusterHandle:
         prefix = f"t{uuid.uuid4().hex[:8]}_"
         key = "syn_admin_" + secrets.token_urlsafe(16)
-        cluster = Cluster(env=_cluster_env(vhost_uri, mongo_uri, prefix, key), log_dir=tmp_path / "log")
+        cluster = Cluster(env=isolated_env(vhost_uri, mongo_uri, prefix, key), log_dir=tmp_path / "log")
         handle = ClusterHandle(cluster, vhost_uri, mongo_client, prefix, key)
         made.append(handle)
         return handle
@@ -98,7 +86,7 @@ def make_cluster(vhost_uri, mongo_uri, mongo_client, tmp_path, request):
         if failed:
             for log in sorted((tmp_path / "log").glob("*.log")):
                 sys.stderr.write(f"\n===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}")
-        for service in ("partners", "events", "evaluation", "notify"):
+        for service in ("partners", "events", "evaluation", "notify", "gateway"):
             mongo_client.drop_database(f"{handle.prefix}{service}")
 
 

@@ -23,6 +23,11 @@ UNROUTED_EXCHANGE = "synergy.unrouted"
 UNROUTED_QUEUE = "synergy.unrouted"
 DEAD_LETTER_EXCHANGE = "synergy.dlx"
 DEAD_LETTER_QUEUE = "synergy.dead-letter"
+# Where campus systems with a RabbitMQ user of their own publish straight onto the bus (deploy/rabbitmq/
+# definitions.json gives them write access to this exchange only); the events service consumes the queue.
+INGRESS_EXCHANGE = "synergy.ingress"
+INGRESS_QUEUE = "synergy.ingress"
+REPLY_QUEUE_PREFIX = "synergy.replies."  # + the RabbitMQ user name: the only queue such a user may read
 
 # Let kombu (and so nameko) decode structured CloudEvents bodies.
 serialization.register(
@@ -63,13 +68,15 @@ def handler_queue(service: str, method: str, event_type: str, delivery_limit: in
 
 
 def declare_topology(connection: kombu.Connection) -> None:
-    """Exchanges and the two safety-net queues; idempotent, run by every process at start."""
+    """Exchanges, the two safety-net queues and the ingress; idempotent, run by every process at start."""
     with connection.channel() as channel:
         unrouted = kombu.Exchange(UNROUTED_EXCHANGE, type="fanout", durable=True)
         kombu.Queue(UNROUTED_QUEUE, exchange=unrouted, durable=True)(channel).declare()
         events_exchange()(channel).declare()
         kombu.Queue(DEAD_LETTER_QUEUE, exchange=dead_letter_exchange(), routing_key="#",
                     durable=True)(channel).declare()
+        ingress = kombu.Exchange(INGRESS_EXCHANGE, type="topic", durable=True)
+        kombu.Queue(INGRESS_QUEUE, exchange=ingress, routing_key="#", durable=True)(channel).declare()
 
 
 class Publisher:

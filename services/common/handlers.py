@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
+from services.common import metrics
 from services.common.bus import handler_queue
 from services.common.catalogue import UnknownEventType, check_data
 from services.common.config import Settings
@@ -58,6 +59,7 @@ class EventHandler(Consumer):
             check_data(envelope.type, envelope.data, producing=False)
         except (EnvelopeError, ValidationError, UnknownEventType) as exc:
             log.error("dead-lettering message %s: %s", message.properties.get("message_id"), exc)
+            metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.event_type, "dead_lettered").inc()
             message.reject(requeue=False)
             return
         context_data = {"correlation_id": envelope.correlationid, "event_id": envelope.id}
@@ -69,8 +71,10 @@ class EventHandler(Consumer):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
+            metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.event_type, "handled").inc()
             self.queue_consumer.ack_message(message)
             return
+        metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.event_type, "failed").inc()
         count = int(message.headers.get("x-delivery-count", 0) or 0)
         log.warning("handler %s failed on %s (delivery %d): %s", self.method_name,
                     message.properties.get("message_id"), count + 1, exc_info[1])

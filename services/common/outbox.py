@@ -17,7 +17,7 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from pymongo.collection import Collection
 
-from services.common import failpoints
+from services.common import failpoints, metrics
 from services.common.bus import Publisher
 from services.common.config import Settings
 from services.common.documents import MAX_ATTEMPTS
@@ -39,6 +39,7 @@ def relay_pending(collection: Collection, publisher: Publisher) -> int:
             failpoints.reach("outbox.before_publish")
             publisher.publish(envelope)
             failpoints.reach("outbox.after_publish")
+            metrics.EVENTS_PUBLISHED.labels(metrics.service_of(envelope.source), envelope.type).inc()
             sent_ids.append(envelope.id)
             published += 1
         _forget(collection, doc["_id"], set(sent_ids))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nameko.rpc import Rpc
 
+from services.common import metrics
 from services.common.correlation import Correlation
 from services.common.errors import DECLARED
 
@@ -23,3 +24,8 @@ class ServiceBase:
         store = getattr(self, "store", None)
         ping_store = getattr(store, "ping", None)
         return {"service": self.name, "store": bool(ping_store()) if ping_store else None}
+
+    @rpc
+    def metrics(self) -> str:
+        """This process's counters in Prometheus text form (the gateway merges them into ``/metrics``)."""
+        return metrics.exposition()

@@ -177,17 +177,18 @@ class EvaluationService(ServiceBase):
         return {"activity_id": activity_id, "surveys": found}
 
     @rpc
-    def get_survey(self, survey_id: str) -> dict:
-        doc = self.store.survey_doc(str(survey_id))
+    def get_survey(self, activity_id: str, stage: str = IMMEDIATE) -> dict:
+        survey_id = survey_id_for(str(activity_id), str(stage))
+        doc = self.store.survey_doc(survey_id)
         if doc is None:
-            raise NotFound(f"No survey {survey_id}.", {"survey_id": survey_id})
+            raise NotFound(f"No {stage} survey for activity {activity_id}.", {"activity_id": activity_id})
         return survey_view(doc)
 
     @rpc
-    def customise_survey(self, survey_id: str, payload: dict) -> dict:
+    def customise_survey(self, activity_id: str, stage: str, payload: dict) -> dict:
         """Organizers' own questions (at most 3), the survey's window and topic, before it opens."""
         data = load(schemas.SurveyCustomisation(), payload)
-        self.get_survey(survey_id)
+        survey_id = self.get_survey(activity_id, stage)["id"]
 
         def change(survey: Survey):
             if "topic" in data:
@@ -197,13 +198,13 @@ class EvaluationService(ServiceBase):
                 survey.window_days = data["window_days"]
             return []
         try:
-            return survey_view(self.store.change_survey(str(survey_id), change))
+            return survey_view(self.store.change_survey(survey_id, change))
         except SurveyRuleBroken as exc:
             raise _refused(exc) from None
 
     @rpc
-    def close_survey(self, survey_id: str) -> dict:
-        return self._close(str(survey_id), early=True)
+    def close_survey(self, activity_id: str, stage: str = IMMEDIATE) -> dict:
+        return self._close(self.get_survey(activity_id, stage)["id"], early=True)
 
     # respondents, by token
     def _survey_of_token(self, token: str) -> Survey:

@@ -125,7 +125,7 @@ DIMENSIONS: dict[str, dict[str, str]] = {
     "ideology_morality": {"zh": "思想道德", "en": "ideology and morality"},
     "information_literacy": {"zh": "信息素养", "en": "information literacy"},
     "value_guidance": {"zh": "价值观引领", "en": "value guidance"},
-    "mind_sentiment": {"zh": "陶冶心灵、培养情操", "en": "nurturing the mind and sentiment"},
+    "mind_and_sentiment": {"zh": "陶冶心灵、培养情操", "en": "nurturing the mind and sentiment"},
     "humanistic_literacy": {"zh": "人文素养与人文精神", "en": "humanistic literacy and spirit"},
     "overall_literacy": {"zh": "综合素养", "en": "overall literacy"},
     "emotion_management": {"zh": "情绪管理", "en": "emotion management"},

@@ -1,77 +1,240 @@
-"""The events service's entrypoints."""
+"""The events service's entrypoints: RPC for the gateway and other services, events, the clock, the ingress."""
 from __future__ import annotations
 
-from nameko.exceptions import RemoteError
+from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
 
-from services.common import ids
-from services.common.catalogue import announce
-from services.common.clock import utcnow
-from services.common.errors import Conflict, NotFound, RuleBroken, ValidationFailed
+from services.common.config import Settings, env
 from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
 from services.common.outbox import OutboxRelay
 from services.common.service import ServiceBase, rpc
-from services.common.validation import load
-from services.events import schemas
-from services.events.domain import CO_ORGANIZER, LEAD, ActivityRuleBroken, IllegalTransition, JointActivity, Organizer
+from services.events.domain import Actor
+from services.events.ingress import IngressRequest, ingress_handler
 from services.events.store import EventsStore
+from services.events.usecases import EventsApp
+
+
+class _Injected:
+    """Another dependency of the same worker, looked up when used (dependencies are injected in any order)."""
+
+    def __init__(self, service, name: str):
+        self._service, self._name = service, name
+
+    def __getattr__(self, attr):
+        return getattr(getattr(self._service, self._name), attr)
+
+
+class App(DependencyProvider):
+    """The use cases, over this worker's store and partners proxy."""
+
+    def setup(self):
+        self.settings = Settings.from_env()
+        self.retention_days = int(env("PERSONAL_DATA_RETENTION_DAYS"))
+
+    def get_dependency(self, worker_ctx):
+        service = worker_ctx.service
+        return EventsApp(_Injected(service, "store"), _Injected(service, "partners"),
+                         display_timezone=self.settings.display_timezone, retention_days=self.retention_days)
 
 
 class EventsService(ServiceBase):
     name = "events"
 
     store: EventsStore = ServiceDatabase(EventsStore)
-    outbox = OutboxRelay("activities")
+    outbox = OutboxRelay("activities", "rosters", "venues")
     partners = RpcProxy("partners")
+    app: EventsApp = App()
 
-    def _organizer(self, partner_id: str, role: str, field: str) -> Organizer:
-        """The organizer as the read model knows it; asks partners once if the model has not caught up."""
-        known = self.store.partner(partner_id)
-        if known is None:
-            try:
-                found = self.partners.get_partner(partner_id)
-            except NotFound:
-                raise RuleBroken(f"{partner_id} is not a registered partner.", {"field": field}) from None
-            except RemoteError as exc:
-                raise RuleBroken(f"Partner {partner_id} could not be checked: {exc.exc_type}",
-                                 {"field": field}) from None
-            known = {"partner_id": found["id"], "name": found["name"], "level": found["level"],
-                     "kind": found["kind"], "status": found["status"]}
-            self.store.remember_partner(known)
-        return Organizer(partner_id=partner_id, role=role, name=known["name"], level=known["level"])
+    # joint activities
+    @rpc
+    def create_activity(self, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.create(payload, Actor.of(actor))
 
     @rpc
-    def create_activity(self, payload: dict) -> dict:
-        data = load(schemas.ActivityDraft(), payload)
-        lead_id = data.pop("lead_organizer")
-        co_ids = data.pop("co_organizers")
-        organizers = [self._organizer(lead_id, LEAD, "lead_organizer")]
-        organizers += [self._organizer(pid, CO_ORGANIZER, "co_organizers") for pid in co_ids]
-        try:
-            activity = JointActivity.draft(ids.new_id("act"), organizers=organizers, now=utcnow(), **data)
-        except ActivityRuleBroken as exc:
-            raise ValidationFailed(str(exc), {"errors": {exc.field or "_schema": [str(exc)]}}) from None
-        self.store.add(activity)
-        return self.store.get(activity.id)
+    def add_occurrence(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.add_occurrence(activity_id, payload, Actor.of(actor))
 
     @rpc
     def get_activity(self, activity_id: str) -> dict:
-        found = self.store.get(str(activity_id))
-        if found is None:
-            raise NotFound(f"No activity {activity_id}.", {"activity_id": activity_id})
-        return found
+        return self.app.get(activity_id)
 
     @rpc
-    def publish_activity(self, activity_id: str) -> dict:
-        def publish(activity: JointActivity):
-            data = activity.publish(utcnow())
-            return [announce("activity.published", data, subject=activity.id)]
-        try:
-            return self.store.change(str(activity_id), publish)
-        except IllegalTransition as exc:
-            raise Conflict(str(exc), {"status": exc.current, "wanted": exc.wanted}) from None
+    def edit_activity(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.edit(activity_id, payload, Actor.of(actor))
 
+    @rpc
+    def organizers_of(self, activity_id: str) -> list[dict]:
+        """Who organizes an activity: ``[{partner_id, role}]`` (the gateway's policy asks, to scope partner keys)."""
+        found = self.get_activity(activity_id)
+        return [{"partner_id": org["partner_id"], "role": org["role"]} for org in found["organizers"]]
+
+    @rpc
+    def submit_activity(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.submit(activity_id, Actor.of(actor))
+
+    @rpc
+    def approve_activity(self, activity_id: str, payload: dict | None = None, actor: dict | None = None) -> dict:
+        return self.app.approve(activity_id, payload or {}, Actor.of(actor))
+
+    @rpc
+    def return_activity(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.return_for_changes(activity_id, payload, Actor.of(actor))
+
+    @rpc
+    def publish_activity(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.publish(activity_id, Actor.of(actor))
+
+    @rpc
+    def start_activity(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.start(activity_id, Actor.of(actor))
+
+    @rpc
+    def complete_activity(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.complete(activity_id, Actor.of(actor))
+
+    @rpc
+    def archive_activity(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.archive(activity_id, Actor.of(actor))
+
+    @rpc
+    def cancel_activity(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.cancel(activity_id, payload, Actor.of(actor))
+
+    @rpc
+    def postpone_activity(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.postpone(activity_id, payload, Actor.of(actor))
+
+    @rpc
+    def add_co_organizer(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.add_co_organizer(activity_id, payload, Actor.of(actor))
+
+    @rpc
+    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.set_contributions(activity_id, partner_id, payload, Actor.of(actor))
+
+    @rpc
+    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.set_tasks(activity_id, partner_id, payload, Actor.of(actor))
+
+    @rpc
+    def list_activities(self, query: dict | None = None) -> dict:
+        return self.app.listing(query)
+
+    @rpc
+    def calendar(self, query: dict | None = None) -> str:
+        return self.app.calendar(query)
+
+    # venues
+    @rpc
+    def register_venue(self, payload: dict) -> dict:
+        return self.app.register_venue(payload)
+
+    @rpc
+    def get_venue(self, venue_id: str) -> dict:
+        return self.app.venue(venue_id)
+
+    @rpc
+    def list_venues(self) -> dict:
+        return self.app.venues()
+
+    # registration and attendance
+    @rpc
+    def register(self, activity_id: str, payload: dict) -> dict:
+        return self.app.register(activity_id, payload)
+
+    @rpc
+    def get_registration(self, activity_id: str, registration_id: str) -> dict:
+        return self.app.registration(activity_id, registration_id)
+
+    @rpc
+    def cancel_registration(self, activity_id: str, registration_id: str) -> dict:
+        return self.app.cancel_registration(activity_id, registration_id)
+
+    @rpc
+    def registrations(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.registrations(activity_id, Actor.of(actor))
+
+    @rpc
+    def check_in(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.check_in(activity_id, payload, Actor.of(actor))
+
+    # volunteers
+    @rpc
+    def add_volunteer_role(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.add_role(activity_id, payload, Actor.of(actor))
+
+    @rpc
+    def add_volunteer_shift(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
+        return self.app.add_shift(activity_id, payload, Actor.of(actor))
+
+    @rpc
+    def volunteer_shifts(self, activity_id: str) -> dict:
+        return self.app.shifts(activity_id)
+
+    @rpc
+    def volunteering(self, activity_id: str, actor: dict | None = None) -> dict:
+        return self.app.volunteering(activity_id, Actor.of(actor))
+
+    @rpc
+    def sign_up_volunteer(self, activity_id: str, payload: dict) -> dict:
+        return self.app.sign_up(activity_id, payload)
+
+    @rpc
+    def cancel_volunteer_sign_up(self, activity_id: str, signup_id: str) -> dict:
+        return self.app.cancel_sign_up(activity_id, signup_id)
+
+    @rpc
+    def confirm_volunteer_hours(self, activity_id: str, signup_id: str, payload: dict,
+                                actor: dict | None = None) -> dict:
+        return self.app.confirm_hours(activity_id, signup_id, payload, Actor.of(actor))
+
+    # people
+    @rpc
+    def participation(self, person_id: str) -> dict:
+        return self.app.participation(person_id)
+
+    @rpc
+    def survey_recipients(self, activity_id: str) -> list[dict]:
+        """For evaluation: checked-in registrants and confirmed volunteers, [{person_id, email, language}]."""
+        return self.app.survey_recipients(activity_id)
+
+    # the partner read model, fed by partners' events
     @event_handler("partner.registered")
     def learn_partner(self, envelope) -> None:
-        self.store.remember_partner(envelope.data)
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.review_started")
+    def partner_review_started(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.approved")
+    def partner_approved(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.rejected")
+    def partner_rejected(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.suspended")
+    def partner_suspended(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.reinstated")
+    def partner_reinstated(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.retired")
+    def partner_retired(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    # the clock
+    @timer(interval=float(env("EVENTS_SWEEP_SECONDS")))
+    def sweep(self) -> None:
+        self.app.sweep()
+
+    # campus systems publishing over the bus
+    @ingress_handler
+    def ingress(self, request: IngressRequest) -> dict:
+        return self.app.ingress(request)

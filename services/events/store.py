@@ -1,27 +1,73 @@
-"""The events repository: joint activities and the local read model of partners."""
+"""The events repository: joint activities, venues with their bookings, rosters, and the read model of partners."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from datetime import datetime
 
 from pymongo import ASCENDING
 from pymongo.database import Database
 
 from services.common import documents
 from services.common.envelope import Envelope
-from services.events.domain import JointActivity, Organizer
+from services.common.errors import ConcurrentUpdate
+from services.events.domain import LIVE, JointActivity, Organizer
+from services.events.listing import query_terms, sort_key, title_terms
+from services.events.registration import Roster
+from services.events.venues import Venue
+
+DERIVED = ("organizer_ids", "lead_id", "title_terms", "sort_key")
+ACTIVITY_FIELDS = {f.name for f in fields(JointActivity)}
 
 
 def _to_doc(activity: JointActivity) -> dict:
     doc = asdict(activity)
     doc["_id"] = doc.pop("id")
     doc["organizer_ids"] = [org.partner_id for org in activity.organizers]  # scalar array: queryable
+    doc["lead_id"] = activity.lead.partner_id
+    doc["title_terms"] = title_terms(activity.title)
+    doc["sort_key"] = sort_key(activity.starts_at, activity.id)
     return doc
 
 
 def _from_doc(doc: dict) -> JointActivity:
-    fields_ = {key: value for key, value in doc.items() if key not in documents.BOOKKEEPING + ("organizer_ids",)}
+    fields_ = {key: value for key, value in doc.items() if key in ACTIVITY_FIELDS and key != "id"}
     fields_["organizers"] = [Organizer(**org) for org in doc["organizers"]]
     return JointActivity(id=doc["_id"], **fields_)
+
+
+def _public_activity(doc: dict | None) -> dict | None:
+    shown = documents.public(doc)
+    if shown is not None:
+        for name in ("title_terms", "sort_key", "retention_done"):
+            shown.pop(name, None)
+    return shown
+
+
+def _roster_doc(roster: Roster) -> dict:
+    doc = asdict(roster)
+    doc["_id"] = doc.pop("activity_id")
+    doc["person_ids"] = roster.person_ids()
+    return doc
+
+
+def _roster(doc: dict) -> Roster:
+    return Roster(activity_id=doc["_id"], registrations=doc["registrations"], roles=doc["roles"],
+                  shifts=doc["shifts"], signups=doc["signups"], anonymised_at=doc.get("anonymised_at"))
+
+
+def _venue_doc(venue: Venue) -> dict:
+    doc = asdict(venue)
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _venue(doc: dict) -> Venue:
+    return Venue(id=doc["_id"], **{k: v for k, v in doc.items()
+                                    if k in {f.name for f in fields(Venue)} and k != "id"})
+
+
+Change = Callable[..., list[Envelope] | None]
 
 
 class EventsStore:
@@ -29,39 +75,170 @@ class EventsStore:
         self.db = db
         self.activities = db["activities"]
         self.partners = db["partner_directory"]
+        self.venues = db["venues"]
+        self.rosters = db["rosters"]
 
     def ensure_indexes(self) -> None:
-        self.activities.create_index([("outbox_pending", ASCENDING)])
+        """Indexes on scalar fields only: the embedded store stops matching a scalar-array field (organizer_ids,
+        title_terms, person_ids) once it is indexed, so those are queried unindexed here (add multikey indexes
+        by hand on a large real MongoDB)."""
+        for collection in (self.activities, self.venues, self.rosters):
+            collection.create_index([("outbox_pending", ASCENDING)])
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
-        self.activities.create_index([("organizer_ids", ASCENDING)])
+        self.activities.create_index([("sort_key", ASCENDING)])
+        self.activities.create_index([("ends_at", ASCENDING)])
+        if "organizer_ids_1" in self.activities.index_information():
+            self.activities.drop_index("organizer_ids_1")
+        self.backfill()
+
+    def backfill(self) -> int:
+        """Give activities written by an earlier version the derived fields the listing queries."""
+        count = 0
+        for doc in list(self.activities.find({"sort_key": None}, {"_id": 1}).limit(10_000)):
+            documents.update(self.activities, doc["_id"], lambda d: d.update(_to_doc(_from_doc(d))))
+            count += 1
+        return count
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))
 
-    # activities
-    def add(self, activity: JointActivity) -> None:
-        documents.insert(self.activities, _to_doc(activity))
+    # activities ---------------------------------------------------------------------------------------------
+    def add(self, activity: JointActivity, events: list[Envelope] = ()) -> None:
+        documents.insert(self.activities, _to_doc(activity), events)
+
+    def add_once(self, activity: JointActivity, events: list[Envelope] = ()) -> bool:
+        return documents.insert_once(self.activities, _to_doc(activity), events)
 
     def get(self, activity_id: str) -> dict | None:
-        return documents.public(self.activities.find_one({"_id": activity_id}))
+        return _public_activity(self.activities.find_one({"_id": activity_id}))
 
-    def change(self, activity_id: str, change) -> dict:
+    def load(self, activity_id: str) -> JointActivity | None:
+        doc = self.activities.find_one({"_id": activity_id})
+        return _from_doc(doc) if doc else None
+
+    def change(self, activity_id: str, change: Change, *, applied_event: str | None = None) -> dict | None:
         """Apply ``change(activity) -> [Envelope]`` atomically with the events it returns."""
         def apply(doc: dict) -> list[Envelope]:
             activity = _from_doc(doc)
             events = change(activity)
             doc.update(_to_doc(activity))
             return events
-        return documents.public(documents.update(self.activities, activity_id, apply))
+        return _public_activity(documents.update(self.activities, activity_id, apply, applied_event=applied_event))
 
-    # read model of partners, fed by partner.* events
-    def remember_partner(self, partner: dict) -> None:
+    def find(self, *, organizer=None, theme=None, path=None, type=None, series=None, status=None, q=None,
+             starts_from=None, starts_before=None, after_key=None, statuses=(), limit=50) -> list[dict]:
+        """Activities in start order; every condition is equality or range on a top-level field."""
+        conditions: list[dict] = []
+        for name, value in (("organizer_ids", organizer), ("themes", theme), ("paths", path),
+                            ("activity_type", type), ("series", series), ("status", status)):
+            if value is not None:
+                conditions.append({name: value})
+        if status is None and statuses:
+            conditions.append({"status": {"$in": list(statuses)}})
+        conditions += [{"title_terms": term} for term in query_terms(q or "")]
+        if starts_from is not None:
+            conditions.append({"starts_at": {"$gte": starts_from}})
+        if starts_before is not None:
+            conditions.append({"starts_at": {"$lt": starts_before}})
+        if after_key is not None:
+            conditions.append({"sort_key": {"$gt": after_key}})
+        query = {"$and": conditions} if conditions else {}
+        found = self.activities.find(query).sort("sort_key", ASCENDING).limit(limit)
+        return [_public_activity(doc) for doc in found]
+
+    def sort_key_of(self, activity: dict) -> str:
+        return sort_key(activity["starts_at"], activity["id"])
+
+    def live_ids_of_partner(self, partner_id: str) -> list[str]:
+        return [doc["_id"] for doc in self.activities.find({"organizer_ids": partner_id}, {"_id": 1, "status": 1})
+                if doc.get("status") in LIVE]
+
+    def count_in_series(self, series: str) -> int:
+        return self.activities.count_documents({"series": series})
+
+    def due(self, status: str, field: str, now: datetime, limit: int = 100) -> list[str]:
+        """Activities in ``status`` whose ``field`` (starts_at or ends_at) has come."""
+        found = self.activities.find({"status": status, field: {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
+
+    def ended_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
+        """Activities that ended before ``cutoff`` whose personal data were not yet dealt with.
+
+        ``$in: [False, None]`` also finds documents written before the field existed, on both stores.
+        """
+        found = self.activities.find({"ends_at": {"$lt": cutoff}, "retention_done": {"$in": [False, None]}},
+                                     {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
+
+    # venues -------------------------------------------------------------------------------------------------
+    def add_venue(self, venue: Venue) -> None:
+        documents.insert(self.venues, _venue_doc(venue))
+
+    def venue(self, venue_id: str) -> Venue | None:
+        doc = self.venues.find_one({"_id": venue_id})
+        return _venue(doc) if doc else None
+
+    def list_venues(self) -> list[dict]:
+        return [documents.public(doc) for doc in self.venues.find({}).sort("_id", ASCENDING).limit(500)]
+
+    def change_venue(self, venue_id: str, change: Change) -> Venue:
+        def apply(doc: dict) -> list[Envelope]:
+            venue = _venue(doc)
+            events = change(venue)
+            doc.update(_venue_doc(venue))
+            return events
+        return _venue(documents.update(self.venues, venue_id, apply))
+
+    # rosters ------------------------------------------------------------------------------------------------
+    def roster(self, activity_id: str) -> Roster:
+        doc = self.rosters.find_one({"_id": activity_id})
+        return _roster(doc) if doc else Roster(activity_id)
+
+    def change_roster(self, activity_id: str, change: Change) -> Roster:
+        """Apply ``change(roster) -> [Envelope]`` atomically; the roster is made on first use."""
+        documents.insert_once(self.rosters, _roster_doc(Roster(activity_id)))
+
+        def apply(doc: dict) -> list[Envelope]:
+            roster = _roster(doc)
+            events = change(roster)
+            doc.update(_roster_doc(roster))
+            return events
+        return _roster(documents.update(self.rosters, activity_id, apply))
+
+    def rosters_of_person(self, person_id: str) -> list[Roster]:
+        return [_roster(doc) for doc in self.rosters.find({"person_ids": person_id}).limit(1000)]
+
+    # read model of partners, fed by partner.* events ------------------------------------------------------
+    def remember_partner(self, partner: dict, as_of: str = "") -> bool:
+        """Keep what we know of a partner; an older fact never overwrites a newer one. True if changed.
+
+        Partners numbers every status change (``status_seq``); when present it orders the facts, else ``as_of``.
+        """
+        if "status_seq" in partner:
+            as_of = f"seq:{partner['status_seq']:012d}"
         doc = {"_id": partner["partner_id"], "name": partner["name"], "level": partner["level"],
-               "kind": partner["kind"], "status": partner["status"]}
-        self.partners.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+               "kind": partner["kind"], "status": partner["status"], "as_of": as_of}
+        for _ in range(documents.MAX_ATTEMPTS):
+            known = self.partners.find_one({"_id": doc["_id"]})
+            if known is None:
+                if documents.insert_once(self.partners, doc):
+                    return True
+                continue
+            if as_of and known.get("as_of", "") > as_of:
+                return False
+            if "_rev" not in known:  # written by an earlier version, without a revision: adopt it once
+                self.partners.replace_one({"_id": doc["_id"]}, documents.with_events(dict(doc, _rev=1), ()))
+                return True
+            try:
+                documents.replace(self.partners, dict(doc, _rev=known.get("_rev", 1)))
+                return True
+            except ConcurrentUpdate:
+                continue
+        return False
 
     def partner(self, partner_id: str) -> dict | None:
         doc = self.partners.find_one({"_id": partner_id})
         if doc is None:
             return None
-        return {"partner_id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+        return {"partner_id": doc["_id"], "name": doc["name"], "level": doc["level"], "kind": doc["kind"],
+                "status": doc["status"]}

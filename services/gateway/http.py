@@ -1,26 +1,69 @@
-"""HTTP mechanics of the gateway: JSON in and out, problem+json errors (RFC 9457), the bearer key."""
+"""HTTP mechanics of the gateway, the same for every route through ``endpoint``.
+
+In order, for each request: correlation id; size limit (413); the bearer key (401) and its rate limit (429 with
+``Retry-After``); ``Idempotency-Key`` on POST (the same key and body replay the first answer, another body is 422);
+then the handler, which asks the policy. Answers get ``ETag`` on GET (``If-None-Match`` -> 304), CORS headers for
+allowed origins, ``X-Correlation-Id``, and count in the request metrics. Every error is problem+json (RFC 9457).
+
+``endpoint(...)``'s keyword options also describe the route for the OpenAPI document (gateway/openapi.py); all have
+defaults, so ``@endpoint()`` alone is a complete, documented, protected route.
+"""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+import eventlet
+from marshmallow import Schema
+from nameko.exceptions import RemoteError, UnknownService
+from prometheus_client import Counter, Histogram
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from services.common.clock import isoformat
-from services.common.config import Settings
+from services.common import metrics
+from services.common.clock import isoformat, utcnow
+from services.common.config import Settings, env
 from services.common.errors import SynergyError
+from services.gateway.apikeys import hash_key, looks_like_key
+from services.gateway.facts import RpcFacts
 from services.gateway.policy import ADMIN, Principal
+from services.gateway.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1 << 20
 PROBLEM = "application/problem+json"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+EXPOSED_HEADERS = "ETag, Location, Retry-After, X-Correlation-Id, Idempotent-Replayed, Link"
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Correlation-Id"
+
+HTTP_REQUESTS = Counter("synergy_http_requests", "HTTP requests to the gateway by route and status",
+                        ["route", "method", "status"], registry=metrics.REGISTRY)
+HTTP_LATENCY = Histogram("synergy_http_request_duration_seconds", "Time to answer an HTTP request, by route",
+                         ["route", "method"], registry=metrics.REGISTRY,
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+
+
+def max_body_bytes() -> int:
+    return int(env("API_MAX_BODY_BYTES"))
+
+
+MAX_BODY_BYTES = max_body_bytes()
+MAX_ID_CHARS = 100  # path parameters (ids) are at most this long: documented, and refused beyond
+
+
+@functools.lru_cache(maxsize=1)
+def rate_limiter() -> RateLimiter:
+    return RateLimiter(int(env("API_RATE_LIMIT_PER_MINUTE")))
 
 
 def _default(value: Any) -> Any:
@@ -31,37 +74,89 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def to_json(payload: Any) -> str:
+    return json.dumps(payload, default=_default, ensure_ascii=False)
+
+
+def etag_of(payload: Any) -> str:
+    """The entity tag of a JSON answer: the same payload always gives the same tag."""
+    text = payload if isinstance(payload, str | bytes) else to_json(payload)
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
-    body = json.dumps(payload, default=_default, ensure_ascii=False)
-    return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
+    return Response(to_json(payload), status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
-def problem(status: int, title: str, detail: str, *, code: str, correlation_id: str, **extra: Any) -> Response:
+def json_page(request: Request, page: dict, status: int = 200) -> Response:
+    """A page of a list (``{items, next_cursor}``) with an RFC 8288 ``Link: rel="next"`` when there is more."""
+    headers = {}
+    if page.get("next_cursor"):
+        args = request.args.to_dict()
+        args["after"] = page["next_cursor"]
+        query = urlencode(sorted(args.items()))
+        headers["Link"] = f'<{request.path}?{query}>; rel="next"'
+    return json_response(page, status, headers)
+
+
+def problem(status: int, title: str, detail: str, *, code: str, correlation_id: str,
+            headers: dict | None = None, **extra: Any) -> Response:
     payload = {"type": f"https://synergy.example/problems/{code}", "title": title, "status": status,
                "detail": detail, "correlation_id": correlation_id, **extra}
-    body = json.dumps(payload, default=_default, ensure_ascii=False)
-    headers = {"WWW-Authenticate": 'Bearer realm="synergy"'} if status == 401 else None
-    return Response(body, status=status, headers=headers, content_type=PROBLEM)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="synergy"'
+    return Response(to_json(payload), status=status, headers=headers, content_type=PROBLEM)
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, title: str, detail: str, code: str):
+    """A request the gateway itself refuses, before or around the handler."""
+
+    def __init__(self, status: int, title: str, detail: str, code: str, headers: dict | None = None, **extra: Any):
         super().__init__(detail)
         self.status, self.title, self.detail, self.code = status, title, detail, code
+        self.headers, self.extra = headers or {}, extra
 
 
 def read_json(request: Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise BadRequest(413, "Body too large", f"At most {MAX_BODY_BYTES} bytes.", "too_large")
+    """The JSON body (parsed once per request, so that authorization may look at it before the handler)."""
+    cached = request.environ.get("synergy.json", request)
+    if cached is not request:
+        return cached
+    if request.content_length is not None and request.content_length > max_body_bytes():
+        raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
     if not (request.mimetype or "").endswith("json"):
         raise BadRequest(415, "Unsupported media type", "Send application/json.", "media_type")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(413, "Body too large", f"At most {MAX_BODY_BYTES} bytes.", "too_large")
+    raw = request.get_data(cache=True)
+    if len(raw) > max_body_bytes():
+        raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
     try:
-        return json.loads(raw or b"null")
+        parsed = json.loads(raw or b"null")
     except ValueError as exc:
         raise BadRequest(400, "Malformed JSON", str(exc), "malformed_json") from None
+    request.environ["synergy.json"] = parsed
+    return parsed
+
+
+def body_field(request: Request, name: str) -> Any:
+    """One top-level field of the JSON body, or None (the service reports what is wrong with the body)."""
+    body = read_json(request)
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def if_match(request: Request, current_etag: str, *, required: bool = True) -> None:
+    """Refuse an update made on a stale copy: 428 without ``If-Match`` (when required), 412 on a mismatch."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        if required:
+            raise BadRequest(428, "Precondition required", "Send If-Match with the ETag you read.",
+                             "precondition_required")
+        return
+    tags = {tag.strip() for tag in wanted.split(",")}
+    if "*" not in tags and current_etag not in tags:
+        raise BadRequest(412, "Precondition failed", "The object changed since you read it; read it again.",
+                         "precondition_failed")
 
 
 def key_matches(presented: str, expected: str) -> bool:
@@ -71,43 +166,191 @@ def key_matches(presented: str, expected: str) -> bool:
     return hmac.compare_digest(digest, hashlib.sha256(expected.encode()).digest())
 
 
-def principal_for(token: str) -> Principal | None:
-    """The principal an API key stands for, or None for no or an unknown key."""
+def principal_for(token: str, store=None) -> Principal | None:
+    """The principal an API key stands for, or None for no, an unknown, an expired or a revoked key."""
     if key_matches(token, Settings.from_env().admin_key):
         return Principal(kind=ADMIN, key_id="bootstrap-admin")
-    return None
+    if store is None or not looks_like_key(token):
+        return None
+    key = store.key_by_hash(hash_key(token))
+    if key is None or not key.usable(utcnow()):
+        return None
+    return key.principal()
 
 
-def endpoint(*, public: bool = False) -> Callable:
-    """Wraps a gateway handler: correlation id, authentication, and every error as problem+json.
+@dataclass(frozen=True)
+class RouteDoc:
+    """What the OpenAPI document says of a route (see gateway/openapi.py)."""
+
+    summary: str | None = None
+    description: str | None = None
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    answers: dict[int, type[Schema] | str | None] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    public: bool = False
+    secrets: tuple[str, ...] = ()
+
+
+def _cors(request: Request, response: Response) -> None:
+    origin = request.headers.get("Origin")
+    allowed = [o.strip() for o in env("CORS_ALLOWED_ORIGINS").split(",") if o.strip()]
+    if allowed and "*" not in allowed:
+        response.headers.add("Vary", "Origin")  # the answer depends on the origin: caches must know
+    if not origin or not allowed or ("*" not in allowed and origin not in allowed):
+        return
+    response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+
+
+def _authenticate(worker, request: Request) -> Principal:
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    principal = principal_for(token, getattr(worker, "store", None))
+    if principal is None:
+        wait = rate_limiter().take(f"ip:{request.remote_addr}")
+        if wait:
+            raise BadRequest(429, "Too many requests", "Too many failed attempts.", "rate_limited",
+                             {"Retry-After": RateLimiter.retry_after(wait)})
+        raise BadRequest(401, "Unauthenticated", "A valid API key is required.", "unauthenticated")
+    wait = rate_limiter().take(principal.key_id)
+    if wait:
+        raise BadRequest(429, "Too many requests", "This key made too many requests; wait and retry.",
+                         "rate_limited", {"Retry-After": RateLimiter.retry_after(wait)})
+    return dataclasses.replace(principal, facts=RpcFacts(worker))
+
+
+def _request_hash(request: Request) -> str:
+    raw = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _idempotent(worker, request: Request, principal: Principal, doc: RouteDoc, run: Callable[[], Response]):
+    """Run a POST at most once per (key, route, Idempotency-Key); replay its answer to a retry."""
+    key = request.headers[IDEMPOTENCY_HEADER]
+    if not (1 <= len(key) <= 255 and key.isascii() and key.isprintable()):
+        raise BadRequest(400, "Bad Idempotency-Key", "1 to 255 printable ASCII characters.", "bad_idempotency_key")
+    store = worker.store
+    record_id = hashlib.sha256(f"{principal.key_id}\n{request.path}\n{key}".encode()).hexdigest()
+    request_hash = _request_hash(request)
+    found = store.claim(record_id, request_hash, utcnow())
+    if found is not None:
+        if found["request_hash"] != request_hash:
+            raise BadRequest(422, "Idempotency-Key reused", "This Idempotency-Key was used with another body.",
+                             "idempotency_key_reused")
+        if found["state"] != "done":
+            raise BadRequest(409, "Request in progress", "A request with this Idempotency-Key is still running.",
+                             "idempotency_in_progress", {"Retry-After": "1"})
+        headers = dict(found["headers"], **{"Idempotent-Replayed": "true"})
+        return Response(found["body"], status=found["status"], headers=headers)
+    try:
+        response = run()
+    except eventlet.Timeout:
+        raise  # the service may still do it: the claim stays, a retry gets 409 until it is stale (60 s)
+    except BaseException:
+        store.release(record_id)
+        raise
+    if 200 <= response.status_code < 300:
+        body = response.get_data(as_text=True)
+        if doc.secrets:  # a secret is shown once: a replay answers without it
+            shown = json.loads(body)
+            body = to_json({k: v for k, v in shown.items() if k not in doc.secrets})
+        kept = {k: v for k, v in response.headers.items() if k in ("Location", "Content-Type")}
+        store.complete(record_id, response.status_code, kept, body)
+    else:
+        store.release(record_id)
+    return response
+
+
+def _conditional_get(request: Request, response: Response) -> Response:
+    if response.status_code != 200 or not response.mimetype.endswith("json"):
+        return response
+    if "ETag" not in response.headers:
+        response.headers["ETag"] = etag_of(response.get_data())
+    wanted = request.headers.get("If-None-Match")
+    if wanted and response.headers["ETag"] in {tag.strip() for tag in wanted.split(",")}:
+        return Response(status=304, headers={"ETag": response.headers["ETag"]})
+    return response
+
+
+def _error_response(exc: BaseException, handler: Callable, cid: str) -> Response:
+    if isinstance(exc, BadRequest):
+        return problem(exc.status, exc.title, exc.detail, code=exc.code, correlation_id=cid, headers=exc.headers,
+                       **exc.extra)
+    if isinstance(exc, SynergyError):
+        extra = {"errors": exc.details["errors"]} if "errors" in exc.details else {}
+        if "field" in exc.details:
+            extra["errors"] = {exc.details["field"]: [exc.message]}
+        return problem(exc.status, exc.title, exc.message, code=exc.code, correlation_id=cid, **extra)
+    if isinstance(exc, RequestEntityTooLarge):
+        return problem(413, "Body too large", f"At most {max_body_bytes()} bytes.", code="too_large",
+                       correlation_id=cid)
+    if isinstance(exc, UnknownService | eventlet.Timeout):
+        log.warning("a service did not answer %s: %s", handler.__name__, type(exc).__name__)
+        return problem(503, "Service unavailable", "A service did not answer; try again shortly.",
+                       code="unavailable", correlation_id=cid, headers={"Retry-After": "5"})
+    if isinstance(exc, RemoteError):
+        log.error("service error in %s: %s", handler.__name__, exc.exc_type)
+    else:
+        log.exception("unhandled error in %s", handler.__name__)
+    return problem(500, "Internal error", "Something failed on our side.", code="internal", correlation_id=cid)
+
+
+def endpoint(*, public: bool = False, summary: str | None = None, description: str | None = None,
+             body: type[Schema] | None = None, query: type[Schema] | None = None,
+             answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
+             secrets: tuple[str, ...] = (), idempotent: bool = True) -> Callable:
+    """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
+    ``body``/``query``: the marshmallow schema the service loads (documented, not re-validated here);
+    ``answers``: status -> schema of the success answers (default ``{200: None}``: a JSON object; a string is
+    the media type of a non-JSON answer);
+    ``secrets``: answer fields shown once (left out of a replay for an ``Idempotency-Key``);
+    ``idempotent=False``: a POST that ignores ``Idempotency-Key``.
     """
+    doc = RouteDoc(summary=summary, description=description, body=body, query=query,
+                   answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets))
+
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
         def handle(self, request: Request, *args, **kwargs) -> Response:
+            started = time.perf_counter()
             cid = self.correlation.adopt(request.headers.get("X-Correlation-Id"))
+            request.max_content_length = max_body_bytes()
             try:
-                self.principal = None
-                if not public:
-                    auth = request.headers.get("Authorization", "")
-                    self.principal = principal_for(auth[7:] if auth.startswith("Bearer ") else "")
-                    if self.principal is None:
-                        return problem(401, "Unauthenticated", "A valid API key is required.",
-                                       code="unauthenticated", correlation_id=cid)
-                response = handler(self, request, *args, **kwargs)
-            except BadRequest as exc:
-                response = problem(exc.status, exc.title, exc.detail, code=exc.code, correlation_id=cid)
-            except SynergyError as exc:
-                extra = {"errors": exc.details["errors"]} if "errors" in exc.details else {}
-                if "field" in exc.details:
-                    extra["errors"] = {exc.details["field"]: [exc.message]}
-                response = problem(exc.status, exc.title, exc.message, code=exc.code, correlation_id=cid, **extra)
-            except Exception:  # noqa: BLE001 - the caller gets a problem, the log gets the trace
-                log.exception("unhandled error in %s", handler.__name__)
-                response = problem(500, "Internal error", "Something failed on our side.", code="internal",
-                                   correlation_id=cid)
+                if request.content_length is not None and request.content_length > max_body_bytes():
+                    raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
+                self.principal = None if public else _authenticate(self, request)
+                for name, value in kwargs.items():
+                    if isinstance(value, str) and not 1 <= len(value) <= MAX_ID_CHARS:
+                        raise BadRequest(404, "Not found", f"No such {name.removesuffix('_id')}.", "not_found")
+
+                def run() -> Response:
+                    with eventlet.Timeout(float(env("GATEWAY_RPC_TIMEOUT_SECONDS"))):
+                        return handler(self, request, *args, **kwargs)
+
+                if idempotent and request.method == "POST" and IDEMPOTENCY_HEADER in request.headers and not public:
+                    response = _idempotent(self, request, self.principal, doc, run)
+                else:
+                    response = run()
+                if request.method == "GET":
+                    response = _conditional_get(request, response)
+            except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - every failure becomes a problem
+                response = _error_response(exc, handler, cid)
             response.headers["X-Correlation-Id"] = cid
+            _cors(request, response)
+            HTTP_REQUESTS.labels(handler.__name__, request.method, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(handler.__name__, request.method).observe(time.perf_counter() - started)
             return response
+        handle.route_doc = doc
         return handle
     return wrap

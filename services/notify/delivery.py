@@ -17,7 +17,7 @@ from eventlet.event import Event
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 
-from services.common import failpoints
+from services.common import failpoints, metrics
 from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.errors import ConcurrentUpdate
@@ -124,6 +124,7 @@ class DeliveryWorker(DependencyProvider):
         outcome = delivery.record(now=utcnow(), status_code=response.status_code if response is not None else None,
                                   latency_ms=latency, error=error, retry_after=retry_after(response))
         self._save(delivery, rev)
+        metrics.WEBHOOK_DELIVERIES.labels("notify", outcome).inc()
         if outcome == "gone":
             self.store.set_endpoint_status(endpoint.id, "disabled")
             log.warning("endpoint %s answered 410 Gone: disabled", endpoint.id)

@@ -1,14 +1,69 @@
-"""The partners repository: the only module here that speaks pymongo."""
+"""The partners repository: the only module here that speaks pymongo.
+
+Partners, their reviews and their pending events live in one document each; so do agreements. A collaboration
+record is keyed by partner and activity and remembers which events it has applied.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict
+import re
+from collections.abc import Callable
+from dataclasses import asdict, fields
 
 from pymongo import ASCENDING
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from services.common import documents
 from services.common.envelope import Envelope
-from services.partners.domain import Collaboration, Partner
+from services.common.errors import Conflict
+from services.partners.agreements import Agreement
+from services.partners.domain import MAY_ORGANIZE, Partner, name_key, search_text
+from services.partners.history import collaboration_key, merge
+
+DERIVED = ("name_key", "search_text", "resource_kinds")
+_PARTNER_FIELDS = {f.name for f in fields(Partner)}
+_AGREEMENT_FIELDS = {f.name for f in fields(Agreement)}
+
+
+def _partner_doc(partner: Partner) -> dict:
+    doc = asdict(partner)
+    doc["_id"] = doc.pop("id")
+    # top-level scalars and scalar arrays: what queries need (see docs/architecture.md, storage rules)
+    doc.update(name_key=name_key(partner.name), search_text=search_text(partner.name),
+               resource_kinds=partner.resource_kinds)
+    return doc
+
+
+def _partner_of(doc: dict) -> Partner:
+    return Partner(id=doc["_id"], **{k: v for k, v in doc.items() if k in _PARTNER_FIELDS and k != "id"})
+
+
+def _agreement_doc(agreement: Agreement) -> dict:
+    doc = asdict(agreement)
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _agreement_of(doc: dict) -> Agreement:
+    return Agreement(id=doc["_id"], **{k: v for k, v in doc.items() if k in _AGREEMENT_FIELDS and k != "id"})
+
+
+def _change(collection, doc_id: str, change: Callable, load: Callable, dump: Callable) -> dict:
+    """Load the aggregate, let ``change`` act on it, save it with the events it returns, in one write."""
+    def apply(doc: dict) -> list[Envelope]:
+        aggregate = load(doc)
+        events = change(aggregate)
+        doc.update(dump(aggregate))
+        return events
+    return documents.update(collection, doc_id, apply)
+
+
+def _shown(doc: dict | None) -> dict | None:
+    shown = documents.public(doc)
+    if shown is not None:
+        for key in ("name_key", "search_text"):
+            shown.pop(key, None)
+    return shown
 
 
 class PartnerStore:
@@ -16,40 +71,176 @@ class PartnerStore:
         self.db = db
         self.partners = db["partners"]
         self.collaborations = db["collaborations"]
+        self.agreements = db["agreements"]
+        self.imports = db["imports"]
+        self.settings = db["settings"]
 
     def ensure_indexes(self) -> None:
+        self.backfill()
         self.partners.create_index([("outbox_pending", ASCENDING)])
         self.partners.create_index([("level", ASCENDING), ("kind", ASCENDING)])
         self.partners.create_index([("status", ASCENDING)])
+        self.partners.create_index([("name_key", ASCENDING)], unique=True)
+        # No index on the scalar arrays (themes, resource_kinds): on the embedded nx-27017 an index on an array
+        # field makes equality queries on it match nothing (tests/integration/test_partners_store.py).
+        self.partners.create_index([("renewal_due_on", ASCENDING)])
         self.collaborations.create_index([("partner_id", ASCENDING)])
+        self.collaborations.create_index([("activity_id", ASCENDING)])
+        self.agreements.create_index([("outbox_pending", ASCENDING)])
+        self.agreements.create_index([("partner_id", ASCENDING)])
+        self.agreements.create_index([("next_notice_on", ASCENDING)])
+        self.imports.create_index([("status", ASCENDING), ("resume_after", ASCENDING)])
+
+    def backfill(self) -> int:
+        """Give partners registered before the query fields existed their ``name_key``, ``search_text`` and
+        ``resource_kinds``; a name registered twice back then keeps both, the later one's key marked with its id.
+        Runs at every start; a no-op once done. Returns how many partners it completed."""
+        done = 0
+        for doc in list(self.partners.find({"name_key": None}).sort("_id", ASCENDING)):
+            key = name_key(doc["name"])
+            if self.name_taken(key):
+                key = f"{key}#{doc['_id']}"
+
+            def complete(current: dict, key=key) -> None:
+                current.update(_partner_doc(_partner_of(current)), name_key=key)
+            documents.update(self.partners, doc["_id"], complete)
+            done += 1
+        return done
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))
 
+    # partners
     def add(self, partner: Partner, events: list[Envelope]) -> None:
-        doc = asdict(partner)
-        doc["_id"] = doc.pop("id")
-        documents.insert(self.partners, doc, events)
+        """Insert a new partner with its events; ``Conflict`` if a partner of the same name exists."""
+        if self.name_taken(name_key(partner.name)):
+            raise Conflict(f"A partner named {partner.name['zh']} is registered already.", {"field": "name"})
+        try:
+            documents.insert(self.partners, _partner_doc(partner), events)
+        except DuplicateKeyError:
+            raise Conflict(f"A partner named {partner.name['zh']} is registered already.",
+                           {"field": "name"}) from None
+
+    def name_taken(self, key: str) -> bool:
+        return self.partners.count_documents({"name_key": key}, limit=1) > 0
+
+    def names_taken(self, keys: list[str]) -> set[str]:
+        return {key for key in set(keys) if self.name_taken(key)}
 
     def get(self, partner_id: str) -> dict | None:
-        return documents.public(self.partners.find_one({"_id": partner_id}))
+        return _shown(self.partners.find_one({"_id": partner_id}))
+
+    def load(self, partner_id: str) -> Partner | None:
+        doc = self.partners.find_one({"_id": partner_id})
+        return None if doc is None else _partner_of(doc)
+
+    def change(self, partner_id: str, change: Callable[[Partner], list[Envelope]]) -> dict:
+        """Apply ``change(partner) -> [Envelope]`` and save it with its events in one write."""
+        try:
+            return _shown(_change(self.partners, partner_id, change, _partner_of, _partner_doc))
+        except DuplicateKeyError:
+            raise Conflict("Another partner has this name.", {"field": "name"}) from None
 
     def find(self, *, level: str | None = None, kind: str | None = None, status: str | None = None,
+             resource: str | None = None, theme: str | None = None, q: str | None = None,
              after: str | None = None, limit: int = 50) -> list[dict]:
         query: dict = {}
-        for key, value in (("level", level), ("kind", kind), ("status", status)):
+        for key, value in (("level", level), ("kind", kind), ("status", status), ("resource_kinds", resource),
+                           ("themes", theme)):
             if value is not None:
                 query[key] = value
+        if q:
+            query["search_text"] = {"$regex": re.escape(q.casefold())}  # user text is never a pattern
         if after:
             query["_id"] = {"$gt": after}
-        return [documents.public(doc) for doc in self.partners.find(query).sort("_id", ASCENDING).limit(limit)]
+        return [_shown(doc) for doc in self.partners.find(query).sort("_id", ASCENDING).limit(limit)]
 
-    def record_collaboration(self, collaboration: Collaboration) -> bool:
-        """Idempotent: one record per partner and activity. True if it was new."""
-        doc = asdict(collaboration)
-        doc["_id"] = collaboration.key
-        return documents.insert_once(self.collaborations, doc)
+    def organizing_partners(self, level: str | None = None) -> list[dict]:
+        """Every partner that may organize a published activity (candidates for recommendations)."""
+        query: dict = {"status": {"$in": list(MAY_ORGANIZE)}}
+        if level:
+            query["level"] = level
+        return [_shown(doc) for doc in self.partners.find(query).sort("_id", ASCENDING)]
+
+    def renewals_due(self, today: str, limit: int = 200) -> list[str]:
+        found = self.partners.find({"renewal_due_on": {"$lte": today}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
+
+    # collaboration history
+    def merge_collaboration(self, partner_id: str, activity_id: str, fields_: dict, event_id: str) -> bool:
+        """Fold one event's facts into the record of a partner in an activity, once per event. True if applied."""
+        key = collaboration_key(partner_id, activity_id)
+        documents.insert_once(self.collaborations, {"_id": key, "partner_id": partner_id,
+                                                    "activity_id": activity_id})
+
+        def apply(doc: dict) -> None:
+            merge(doc, fields_)
+        return documents.update(self.collaborations, key, apply, applied_event=event_id) is not None
 
     def collaborations_of(self, partner_id: str) -> list[dict]:
-        found = self.collaborations.find({"partner_id": partner_id}).sort("starts_at", ASCENDING)
-        return [{k: v for k, v in documents.public(doc).items() if k != "id"} for doc in found]
+        found = self.collaborations.find({"partner_id": partner_id})
+        records = [{k: v for k, v in documents.public(doc).items() if k != "id"} for doc in found]
+        return sorted(records, key=lambda record: record.get("starts_at") or "")
+
+    def collaborations_by_partner(self, partner_ids: list[str]) -> dict[str, list[dict]]:
+        return {partner_id: self.collaborations_of(partner_id) for partner_id in partner_ids}
+
+    # agreements
+    def add_agreement(self, agreement: Agreement, events: list[Envelope]) -> None:
+        documents.insert(self.agreements, _agreement_doc(agreement), events)
+
+    def get_agreement(self, agreement_id: str) -> dict | None:
+        return documents.public(self.agreements.find_one({"_id": agreement_id}))
+
+    def agreements_of(self, partner_id: str) -> list[dict]:
+        found = self.agreements.find({"partner_id": partner_id}).sort("_id", ASCENDING)
+        return [documents.public(doc) for doc in found]
+
+    def find_agreements(self, *, status: str | None = None, ends_before: str | None = None,
+                        after: str | None = None, limit: int = 50) -> list[dict]:
+        query: dict = {}
+        if status:
+            query["status"] = status
+        if ends_before:
+            query["ends_on"] = {"$lt": ends_before}
+        if after:
+            query["_id"] = {"$gt": after}
+        return [documents.public(doc) for doc in self.agreements.find(query).sort("_id", ASCENDING).limit(limit)]
+
+    def change_agreement(self, agreement_id: str, change: Callable[[Agreement], list[Envelope]]) -> dict:
+        return documents.public(_change(self.agreements, agreement_id, change, _agreement_of, _agreement_doc))
+
+    def agreements_due(self, today: str, limit: int = 500) -> list[str]:
+        """Agreements in force whose next notice day has come."""
+        found = self.agreements.find({"status": "in_force", "next_notice_on": {"$lte": today}}, {"_id": 1})
+        return [doc["_id"] for doc in found.limit(limit)]
+
+    # CSV imports: the plan of one import in one document
+    def add_import(self, job: dict) -> None:
+        documents.insert(self.imports, job)
+
+    def get_import(self, import_id: str) -> dict | None:
+        return documents.public(self.imports.find_one({"_id": import_id}))
+
+    def finish_import(self, import_id: str, imported: list[dict], errors: dict) -> dict:
+        def finish(job: dict) -> None:
+            job.update(status="done", imported=imported, errors=errors)
+        return documents.public(documents.update(self.imports, import_id, finish))
+
+    def imports_to_resume(self, now: str) -> list[str]:
+        found = self.imports.find({"status": "pending", "resume_after": {"$lte": now}}, {"_id": 1})
+        return [doc["_id"] for doc in found.limit(50)]
+
+    # settings of the coordination group (e.g. the default review rubric)
+    def setting(self, name: str) -> dict | None:
+        doc = self.settings.find_one({"_id": name})
+        return None if doc is None else doc["value"]
+
+    def save_setting(self, name: str, value: dict, by: str, at) -> None:
+        doc = self.settings.find_one({"_id": name})
+        if doc is None and documents.insert_once(self.settings, {"_id": name, "value": value, "by": by, "at": at}):
+            return
+
+        def change(current: dict) -> None:
+            current.update(value=value, by=by, at=at)
+        documents.update(self.settings, name, change)

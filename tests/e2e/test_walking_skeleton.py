@@ -7,6 +7,7 @@ import time
 import pytest
 
 from services.notify.verify import WebhookReceiver
+from tests.support.activities import approve_partner, publish_through_approval
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.cluster
@@ -35,6 +36,7 @@ def test_a_published_activity_reaches_every_service_once_and_survives_a_restart(
     api = cluster.api
     faculty, league, museum = register(api, FACULTY), register(api, YOUTH_LEAGUE), register(api, MUSEUM)
     organizers = [faculty["id"], league["id"], museum["id"]]
+    assert museum["status"] == "applied"
 
     hook = api.post("/v1/webhook-endpoints", {"owner_partner_id": museum["id"], "url": webhook_server.url + "/hooks",
                                               "event_types": ["activity.published"]})
@@ -48,6 +50,13 @@ def test_a_published_activity_reaches_every_service_once_and_survives_a_restart(
     activity_id = created.json()["id"]
     assert created.json()["status"] == "draft"
 
+    # an outside institution organizes a published activity only once it is approved
+    for step in ("submit", "approve"):
+        assert api.post(f"/v1/activities/{activity_id}/{step}").status_code == 200
+    refused = api.post(f"/v1/activities/{activity_id}/publish")
+    assert refused.status_code == 422, refused.text
+    assert "co_organizers" in refused.json()["errors"] and "applied" in refused.json()["detail"]
+    approve_partner(cluster, museum)
     published = api.post(f"/v1/activities/{activity_id}/publish")
     assert published.status_code == 200, published.text
     assert published.json()["status"] == "published"
@@ -146,7 +155,7 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_stored_or_announc
     assert counts(cluster) == before
 
     created = api.post("/v1/activities", lecture(lead["id"], [])).json()
-    assert api.post(f"/v1/activities/{created['id']}/publish").status_code == 200
+    assert publish_through_approval(api, created["id"]).status_code == 200
     eventually(lambda: counts(cluster)["surveys"] == before["surveys"] + 1, timeout=5)
     settled = counts(cluster)
     twice = api.post(f"/v1/activities/{created['id']}/publish")

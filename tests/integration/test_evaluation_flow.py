@@ -111,15 +111,15 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     # prepared from the templates of type and paths; organizers add a question before it opens
     surveys = eventually(lambda: api.get(f"/v1/activities/{joint['activity_id']}/surveys").status_code == 200
                          and api.get(f"/v1/activities/{joint['activity_id']}/surveys").json()["surveys"], timeout=20)
-    survey_id = surveys[0]["id"]
+    survey = f"/v1/activities/{joint['activity_id']}/surveys/immediate"
     assert surveys[0]["topic"] == "instruction" and [i["key"] for i in surveys[0]["path_items"]] == [
         "path_activity", "path_resources"]
     question = {"zh": "您会推荐给同学吗？", "en": "Would you recommend it?", "type": "agreement", "required": True}
-    bad = api.put(f"/v1/surveys/{survey_id}/questions", json={"questions": [dict(question, type="slider")]})
+    bad = api.put(f"{survey}/questions", json={"questions": [dict(question, type="slider")]})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
-    added = api.put(f"/v1/surveys/{survey_id}/questions", json={"questions": [question]})
+    added = api.put(f"{survey}/questions", json={"questions": [question]})
     assert added.status_code == 200, added.text
-    assert anonymous.put(f"/v1/surveys/{survey_id}/questions", json={"questions": []}).status_code == 401
+    assert anonymous.put(f"{survey}/questions", json={"questions": []}).status_code == 401
 
     eventually(lambda: api.get(f"/v1/activities/{single['activity_id']}/surveys").status_code == 200, timeout=20)
     for data in (joint, single):
@@ -132,7 +132,7 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     assert [len(t) for t in tokens.values()] == [8, 8]
     opened = {o["activity_id"]: o for o in seen(tap, "survey.opened")}
     assert opened[joint["activity_id"]]["invited_count"] == 8
-    assert api.put(f"/v1/surveys/{survey_id}/questions", json={"questions": []}).status_code == 409
+    assert api.put(f"{survey}/questions", json={"questions": []}).status_code == 409
 
     # respondents reach the survey by token alone
     form = anonymous.get(f"/v1/respond/{tokens[joint['activity_id']][0]}?lang=en")
@@ -169,10 +169,10 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     stop(cluster.second_evaluation)
     cluster.stop("evaluation")
     cluster.start("evaluation")
-    assert api.get(f"/v1/surveys/{survey_id}").json()["status"] == "open"
+    assert api.get(survey).json()["status"] == "open"
 
     # the window closes by itself; each organizer of the completed activity is evaluated
-    eventually(lambda: api.get(f"/v1/surveys/{survey_id}").json()["status"] == "closed", timeout=90, interval=0.5)
+    eventually(lambda: api.get(survey).json()["status"] == "closed", timeout=90, interval=0.5)
     closed = {c["activity_id"]: c for c in eventually(lambda: len(seen(tap, "survey.closed")) == 2
                                                       and seen(tap, "survey.closed"), timeout=20)}
     assert closed[joint["activity_id"]]["response_count"] == 6
@@ -222,6 +222,6 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     synergy = api.get("/v1/terms/2026-autumn/synergy").json()
     assert synergy["groups"]["co_organized"] == {"activities": 1, "responses": 6}
     assert api.get("/v1/terms/2026-autumn/plan").json()["progress"]["behind"][0]["key"] == "outside"
-    assert api.post(f"/v1/surveys/{survey_id}/close").status_code == 409
+    assert api.post(f"{survey}/close").status_code == 409
     assert api.get("/v1/terms/2026-autumn/report/term-end").status_code == 404  # the term has not ended
     assert api.get("/v1/terms/2026-autumn/report?format=pdf").status_code == 422

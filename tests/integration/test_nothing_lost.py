@@ -8,6 +8,7 @@ import pytest
 
 from services.common import failpoints
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, lecture, register
+from tests.support.activities import approve_partner
 from tests.support.api import eventually
 from tests.support.tap import Tap
 
@@ -28,14 +29,30 @@ EXPECTED = {"collaborations": 3, "surveys": 1, "inbox": 3, "deliveries": 1}
 
 
 def setup_activity(cluster, webhook_server) -> tuple[str, str]:
+    """An approved activity (submitted and approved, its events relayed), ready to be published."""
     api = cluster.api
     faculty, league, museum = register(api, FACULTY), register(api, YOUTH_LEAGUE), register(api, MUSEUM)
+    approve_partner(cluster, museum)
     hook = api.post("/v1/webhook-endpoints", {"owner_partner_id": museum["id"], "url": webhook_server.url + "/in",
                                               "event_types": ["*"]})
     assert hook.status_code == 201, hook.text
     created = api.post("/v1/activities", lecture(faculty["id"], [league["id"], museum["id"]]))
     assert created.status_code == 201, created.text
-    return created.json()["id"], hook.json()["id"]
+    activity_id = created.json()["id"]
+    for step in ("submit", "approve"):
+        assert api.post(f"/v1/activities/{activity_id}/{step}").status_code == 200
+    eventually(lambda: cluster.db("events")["activities"].find_one({"_id": activity_id})["outbox_pending"] is False,
+               timeout=10)
+    return activity_id, hook.json()["id"]
+
+
+def restart_events_with_failpoint(cluster, webhook_server, failpoint: str) -> str:
+    """The cluster up, an approved activity, then events again with a process that dies at ``failpoint``."""
+    cluster.start()
+    activity_id, _ = setup_activity(cluster, webhook_server)
+    cluster.stop("events")
+    cluster.start("events", extra_env={"SYNERGY_FAILPOINT": failpoint})
+    return activity_id
 
 
 def test_a_redelivered_event_has_no_second_effect(cluster, webhook_server):
@@ -57,10 +74,7 @@ def test_a_redelivered_event_has_no_second_effect(cluster, webhook_server):
 
 def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, webhook_server):
     cluster = make_cluster()
-    cluster.start("evaluation", "notify", "partners", wait=False)
-    cluster.start("events", wait=False, extra_env={"SYNERGY_FAILPOINT": "outbox.before_publish"})
-    cluster.start("gateway")
-    activity_id, _ = setup_activity(cluster, webhook_server)
+    activity_id = restart_events_with_failpoint(cluster, webhook_server, "outbox.before_publish")
 
     try:
         cluster.api.post(f"/v1/activities/{activity_id}/publish")
@@ -84,11 +98,8 @@ def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, web
 def test_a_crash_after_publishing_but_before_marking_sends_again_without_a_second_effect(make_cluster,
                                                                                          webhook_server):
     cluster = make_cluster()
-    cluster.start("evaluation", "notify", "partners", wait=False)
-    cluster.start("events", wait=False, extra_env={"SYNERGY_FAILPOINT": "outbox.after_publish"})
-    cluster.start("gateway")
+    activity_id = restart_events_with_failpoint(cluster, webhook_server, "outbox.after_publish")
     tap = Tap(cluster.amqp_uri, "activity.published")
-    activity_id, _ = setup_activity(cluster, webhook_server)
 
     try:
         cluster.api.post(f"/v1/activities/{activity_id}/publish")

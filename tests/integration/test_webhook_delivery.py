@@ -5,6 +5,7 @@ import pytest
 
 from services.notify.verify import WebhookReceiver
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, lecture, register
+from tests.support.activities import approve_partner, publish_through_approval
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.cluster
@@ -15,8 +16,9 @@ def publish_one(cluster, webhook_server, path: str) -> tuple[dict, str]:
     faculty, museum = register(api, FACULTY), register(api, MUSEUM)
     hook = api.post("/v1/webhook-endpoints", {"owner_partner_id": museum["id"], "url": webhook_server.url + path,
                                               "event_types": ["activity.published"]}).json()
+    approve_partner(cluster, museum)
     activity = api.post("/v1/activities", lecture(faculty["id"], [museum["id"]])).json()
-    assert api.post(f"/v1/activities/{activity['id']}/publish").status_code == 200
+    assert publish_through_approval(api, activity["id"]).status_code == 200
     return hook, activity["id"]
 
 

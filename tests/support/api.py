@@ -24,6 +24,9 @@ class Api:
     def put(self, path: str, json: Any = None, **kwargs) -> requests.Response:
         return self.session.put(self.base_url + path, json=json, timeout=15, **kwargs)
 
+    def patch(self, path: str, json: Any = None, **kwargs) -> requests.Response:
+        return self.session.patch(self.base_url + path, json=json, timeout=15, **kwargs)
+
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
     """Poll until ``check`` returns something truthy; fail with its last value otherwise."""

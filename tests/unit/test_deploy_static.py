@@ -248,7 +248,8 @@ def test_definitions_declare_exactly_what_bus_declares(definitions):
     exchanges = {x["name"]: {"type": x["type"], "durable": x["durable"], "auto_delete": x["auto_delete"],
                              "arguments": x["arguments"]} for x in definitions["exchanges"]}
     queues = {q["name"]: {"durable": q["durable"], "exclusive": False, "auto_delete": q["auto_delete"],
-                          "arguments": q["arguments"]} for q in definitions["queues"]}
+                          "arguments": q["arguments"]} for q in definitions["queues"]
+              if not q["name"].startswith(bus.REPLY_QUEUE_PREFIX)}  # campus reply queues: per deployment
     bindings = {(b["source"], b["destination"], b["routing_key"], json.dumps(b["arguments"], sort_keys=True))
                 for b in definitions["bindings"] if b["destination_type"] == "queue"}
     assert exchanges == declared.exchanges
@@ -266,7 +267,8 @@ def test_definitions_match_the_bus_constants(definitions):
     assert exchanges[bus.EVENTS_EXCHANGE]["arguments"] == {"alternate-exchange": bus.UNROUTED_EXCHANGE}
     assert exchanges[bus.UNROUTED_EXCHANGE]["type"] == "fanout"
     queues = {q["name"]: q for q in definitions["queues"]}
-    assert set(queues) == {bus.UNROUTED_QUEUE, bus.DEAD_LETTER_QUEUE}
+    assert {name for name in queues if not name.startswith(bus.REPLY_QUEUE_PREFIX)} == {
+        bus.UNROUTED_QUEUE, bus.DEAD_LETTER_QUEUE, bus.INGRESS_QUEUE}
     assert all(q["durable"] and not q["auto_delete"] and q["arguments"] == {} for q in queues.values())
     # Handler queues dead-letter into this exchange, so it must exist before any handler queue is declared.
     handler = bus.handler_queue("notify", "on_published", "activity.published", 5)
@@ -331,3 +333,20 @@ def test_healthcheck_compiles_and_patches_eventlet_first(tmp_path):
     tree = ast.parse(HEALTHCHECK.read_text())
     imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     assert isinstance(imports[0], ast.Import) and imports[0].names[0].name == "services.common.green"
+
+
+def test_campus_users_may_only_write_to_ingress_and_read_their_own_reply_queue(definitions):
+    """Every non-administrator user is a campus system: no configure, ingress only, its own reply queue only."""
+    campus = [u["name"] for u in definitions["users"] if "administrator" not in u["tags"]]
+    assert campus, "no campus user defined"
+    queues = {q["name"] for q in definitions["queues"]}
+    for name in campus:
+        (grant,) = [p for p in definitions["permissions"] if p["user"] == name]
+        assert grant["configure"] == "^$"
+        assert re.fullmatch(grant["write"], bus.INGRESS_EXCHANGE)
+        reply = bus.REPLY_QUEUE_PREFIX + name
+        assert reply in queues
+        assert re.fullmatch(grant["read"], reply), "it may read its reply queue"
+        for other in queues - {reply}:
+            assert not re.fullmatch(grant["read"], other), f"{name} may read {other}"
+        assert not re.fullmatch(grant["write"], bus.EVENTS_EXCHANGE) and not re.fullmatch(grant["write"], "")

@@ -95,7 +95,7 @@ def test_completion_opens_the_immediate_survey_to_attendees_and_schedules_the_fo
     service.activity_completed(envelope("activity.completed", COMPLETED))
     assert len(outbox(store, IMMEDIATE_ID, "survey.invitations_issued")) == 1
     assert events.survey_recipients.call_count == 1
-    assert "token_hashes" not in service.get_survey(IMMEDIATE_ID)
+    assert "token_hashes" not in service.get_survey("act_1")
 
 
 def test_a_response_is_recorded_once_without_any_name(clock):
@@ -150,7 +150,7 @@ def test_the_survey_closes_after_its_window_and_each_organizer_is_evaluated(cloc
     assert evaluated[CO]["attendance_ratio"] == 0.8 and evaluated[CO]["contributions_delivered_ratio"] == 1.0
     assert evaluated[LEAD]["contributions_delivered_ratio"] is None and evaluated[LEAD]["role"] == "lead"
     with pytest.raises(Conflict):
-        service.close_survey(IMMEDIATE_ID)
+        service.close_survey("act_1", "immediate")
 
 
 def test_the_follow_up_opens_when_due_even_if_events_was_down_and_two_instances_open_it_once(clock, monkeypatch):
@@ -176,7 +176,8 @@ def test_organizers_add_questions_only_before_the_survey_opens(clock):
     service, store, _ = make()
     service.prepare_survey(envelope("activity.published", PUBLISHED))
     question = {"zh": "您会再参加吗？", "en": "Would you come again?", "type": "agreement", "required": True}
-    shown = service.customise_survey(IMMEDIATE_ID, {"questions": [question], "window_days": 7, "topic": "research"})
+    shown = service.customise_survey("act_1", "immediate", {"questions": [question], "window_days": 7,
+                                                             "topic": "research"})
     assert shown["organizer_items"][0]["key"] == "org_1" and shown["window_days"] == 7
     assert shown["topic"] == "research" and shown["items"][0]["en"].startswith("I learned new methods")
     assert [i["key"] for i in shown["items"]] == ["knowledge", "confidence", "application", "awareness",
@@ -187,15 +188,15 @@ def test_organizers_add_questions_only_before_the_survey_opens(clock):
                        ({"questions": [], "topic": "astrology"}, "topic"),
                        ({"questions": [], "items": []}, "items")]:
         with pytest.raises(ValidationFailed) as caught:
-            service.customise_survey(IMMEDIATE_ID, bad)
+            service.customise_survey("act_1", "immediate", bad)
         assert field in caught.value.details["errors"], bad
     with pytest.raises(NotFound):
-        service.customise_survey("srv_missing_immediate", {"questions": []})
+        service.customise_survey("act_missing", "immediate", {"questions": []})
     service.activity_completed(envelope("activity.completed", COMPLETED))
     survey = store.survey(IMMEDIATE_ID)
     assert survey.closes_at - survey.opened_at == timedelta(days=7)
     with pytest.raises(Conflict):
-        service.customise_survey(IMMEDIATE_ID, {"questions": []})
+        service.customise_survey("act_1", "immediate", {"questions": []})
     assert len(store.survey(IMMEDIATE_ID).organizer_items) == 1
 
 

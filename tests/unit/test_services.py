@@ -14,6 +14,7 @@ from services.evaluation.service import EvaluationService
 from services.evaluation.store import EvaluationStore
 from services.events.service import EventsService
 from services.events.store import EventsStore
+from services.events.usecases import EventsApp
 from services.notify.service import NotifyService
 from services.notify.store import NotifyStore
 from services.partners.service import PartnersService
@@ -62,7 +63,8 @@ def events_service():
                             "status": "active"})
     partners = Mock()
     partners.get_partner.side_effect = NotFound("no such partner")
-    return worker_factory(EventsService, store=store, partners=partners), store, partners
+    app = EventsApp(store, partners)
+    return worker_factory(EventsService, store=store, partners=partners, app=app), store, partners
 
 
 def test_an_unknown_organizer_is_refused_after_asking_partners():
@@ -87,13 +89,18 @@ def test_an_organizer_the_read_model_misses_is_learned_from_partners():
 def test_publishing_stores_the_state_and_its_event_together_and_only_once():
     service, store, _ = events_service()
     created = service.create_activity(lecture(LEAD, []))
+    with pytest.raises(Conflict):
+        service.publish_activity(created["id"])  # not approved yet
+    service.submit_activity(created["id"])
+    service.approve_activity(created["id"], {"comments": "ok"})
     published = service.publish_activity(created["id"])
     assert published["status"] == "published"
     stored = store.activities.find_one({"_id": created["id"]})
-    assert [e["type"] for e in stored["outbox"]] == ["activity.published"] and stored["outbox_pending"]
+    assert [e["type"] for e in stored["outbox"]] == ["activity.submitted", "activity.approved", "activity.published"]
+    assert stored["outbox_pending"]
     with pytest.raises(Conflict):
         service.publish_activity(created["id"])
-    assert len(store.activities.find_one({"_id": created["id"]})["outbox"]) == 1
+    assert len(store.activities.find_one({"_id": created["id"]})["outbox"]) == 3
     with pytest.raises(NotFound):
         service.publish_activity("act_missing")
 

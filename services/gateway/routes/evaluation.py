@@ -4,86 +4,93 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.evaluation import schemas
+from services.gateway import schemas as api
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.policy import authorize
+
+STAGE = "<any(immediate,follow_up):stage>"
 
 
 class EvaluationRoutes:
     @http("GET", "/v1/activities/<string:activity_id>/surveys")
-    @endpoint()
+    @endpoint(summary="The outcome surveys of an activity", answers={200: api.SurveyList})
     def activity_surveys(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "survey.read", activity_id=activity_id)
         return json_response(self.evaluation.surveys_for_activity(activity_id))
 
-    @http("GET", "/v1/surveys/<string:survey_id>")
-    @endpoint()
-    def get_survey(self, request: Request, survey_id: str) -> Response:
-        authorize(self.principal, "survey.read", survey_id=survey_id)
-        return json_response(self.evaluation.get_survey(survey_id))
+    @http("GET", f"/v1/activities/<string:activity_id>/surveys/{STAGE}")
+    @endpoint(summary="One outcome survey of an activity (immediate or follow-up)")
+    def get_survey(self, request: Request, activity_id: str, stage: str) -> Response:
+        authorize(self.principal, "survey.read", activity_id=activity_id)
+        return json_response(self.evaluation.get_survey(activity_id, stage))
 
-    @http("PUT", "/v1/surveys/<string:survey_id>/questions")
-    @endpoint()
-    def customise_survey(self, request: Request, survey_id: str) -> Response:
-        authorize(self.principal, "survey.customise", survey_id=survey_id)
-        return json_response(self.evaluation.customise_survey(survey_id, read_json(request)))
+    @http("PUT", f"/v1/activities/<string:activity_id>/surveys/{STAGE}/questions")
+    @endpoint(summary="Organizers' own questions, window and topic, before the survey opens",
+              body=schemas.SurveyCustomisation)
+    def customise_survey(self, request: Request, activity_id: str, stage: str) -> Response:
+        authorize(self.principal, "survey.customise", activity_id=activity_id)
+        return json_response(self.evaluation.customise_survey(activity_id, stage, read_json(request)))
 
-    @http("POST", "/v1/surveys/<string:survey_id>/close")
-    @endpoint()
-    def close_survey(self, request: Request, survey_id: str) -> Response:
-        authorize(self.principal, "survey.close", survey_id=survey_id)
-        return json_response(self.evaluation.close_survey(survey_id))
+    @http("POST", f"/v1/activities/<string:activity_id>/surveys/{STAGE}/close")
+    @endpoint(summary="Close an open survey before its window ends")
+    def close_survey(self, request: Request, activity_id: str, stage: str) -> Response:
+        authorize(self.principal, "survey.close", activity_id=activity_id)
+        return json_response(self.evaluation.close_survey(activity_id, stage))
 
-    # respondents hold a token, not an API key: the service checks the token
+    # respondents hold a token, not an API key: evaluation checks the token
     @http("GET", "/v1/respond/<string:token>")
-    @endpoint(public=True)
+    @endpoint(public=True, summary="The survey an invitation token opens, in one language (?lang=zh|en)")
     def survey_form(self, request: Request, token: str) -> Response:
         language = "en" if request.args.get("lang", "zh").startswith("en") else "zh"
         return json_response(self.evaluation.survey_form(token, language), headers={"Cache-Control": "no-store"})
 
     @http("POST", "/v1/respond/<string:token>")
-    @endpoint(public=True)
+    @endpoint(public=True, summary="Answer a survey, once per invitation token", body=schemas.ResponseSubmission,
+              answers={201: None}, idempotent=False)
     def submit_response(self, request: Request, token: str) -> Response:
         return json_response(self.evaluation.submit_response(token, read_json(request)), 201,
                              {"Cache-Control": "no-store"})
 
     @http("GET", "/v1/scores")
-    @endpoint()
+    @endpoint(summary="Outcome scores of a term by activity, organizer, path, type, level, term or joint",
+              query=schemas.ScoreRequest)
     def scores(self, request: Request) -> Response:
-        authorize(self.principal, "score.read", term_id=request.args.get("term_id"))
+        authorize(self.principal, "score.read")
         return json_response(self.evaluation.scores(request.args.to_dict()))
 
     @http("GET", "/v1/terms/<string:term_id>/synergy")
-    @endpoint()
+    @endpoint(summary="Do joint activities do better? Co-organized against single, and by level")
     def synergy(self, request: Request, term_id: str) -> Response:
-        authorize(self.principal, "synergy.read", term_id=term_id)
+        authorize(self.principal, "synergy.read")
         return json_response(self.evaluation.synergy(term_id))
 
     @http("PUT", "/v1/terms/<string:term_id>/plan")
-    @endpoint()
+    @endpoint(summary="Set the term plan: targets per path, type, aim, level and outcome", body=schemas.TermPlanInput)
     def set_term_plan(self, request: Request, term_id: str) -> Response:
-        authorize(self.principal, "plan.set", term_id=term_id)
+        authorize(self.principal, "plan.set")
         payload = read_json(request)
         if isinstance(payload, dict):
             payload = {**payload, "term_id": term_id}
         return json_response(self.evaluation.set_term_plan(payload, self.principal.key_id))
 
     @http("GET", "/v1/terms/<string:term_id>/plan")
-    @endpoint()
+    @endpoint(summary="The term plan and the progress against each target")
     def term_plan(self, request: Request, term_id: str) -> Response:
-        authorize(self.principal, "plan.read", term_id=term_id)
+        authorize(self.principal, "plan.read")
         return json_response(self.evaluation.term_plan(term_id))
 
     @http("GET", "/v1/terms/<string:term_id>/report")
-    @endpoint()
+    @endpoint(summary="The term report (JSON, CSV or HTML with charts); ?unit=prt_… for one unit's",
+              query=schemas.ReportRequest, answers={200: None})
     def term_report(self, request: Request, term_id: str) -> Response:
-        unit = request.args.get("unit")
-        authorize(self.principal, "report.read", term_id=term_id, partner_id=unit)
+        authorize(self.principal, "report.read", partner_id=request.args.get("unit"))
         return _report_response(self.evaluation.term_report(_report_query(request, term_id)))
 
     @http("GET", "/v1/terms/<string:term_id>/report/term-end")
-    @endpoint()
+    @endpoint(summary="The report kept when the term ended (JSON, CSV or HTML)", query=schemas.ReportRequest)
     def term_end_report(self, request: Request, term_id: str) -> Response:
-        authorize(self.principal, "report.read", term_id=term_id)
+        authorize(self.principal, "report.read", partner_id=None)
         return _report_response(self.evaluation.term_end_report(_report_query(request, term_id)))
 
 

@@ -1,0 +1,586 @@
+"""The use cases of the events service: load, let the domain decide, book, save with the events, answer.
+
+Entrypoints (service.py for RPC, timers and events; ingress.py for the bus) call these; so does every test.
+Domain refusals become the declared errors of services.common.errors here, and nowhere else.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.common import ids
+from services.common.catalogue import announce
+from services.common.clock import isoformat, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
+from services.common.validation import load
+from services.events import schemas, volunteers
+from services.events.domain import (
+    CO_ORGANIZER,
+    LEAD,
+    MAY_ORGANIZE,
+    ActivityRuleBroken,
+    Actor,
+    IllegalTransition,
+    JointActivity,
+    NotPermitted,
+    Organizer,
+)
+from services.events.listing import CALENDAR_STATUSES, PUBLIC_STATUSES, calendar, decode_cursor, encode_cursor
+from services.events.registration import ActivityView, RegistrationRefused, Roster, participation_items
+from services.events.store import EventsStore
+from services.events.venues import Venue, VenueTaken
+
+SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
+
+
+@contextmanager
+def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
+    """Domain refusals as declared errors: the caller learns which field or state is at fault."""
+    try:
+        yield
+    except ActivityRuleBroken as exc:
+        raise RuleBroken(str(exc), {"field": exc.field or "_schema"}) from None
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), {"status": exc.current, "wanted": exc.wanted}) from None
+    except NotPermitted as exc:
+        raise Forbidden(str(exc), {}) from None
+    except VenueTaken as exc:
+        holder = {k: (isoformat(v) if isinstance(v, datetime) else v) for k, v in exc.holder.items()}
+        raise Conflict(exc.describe(ZoneInfo(zone)), {"field": "venue_id", "held_by": holder}) from None
+    except RegistrationRefused as exc:
+        if exc.conflict:
+            raise Conflict(str(exc), {"field": exc.field}) from None
+        raise RuleBroken(str(exc), {"field": exc.field}) from None
+    except KeyError as exc:
+        raise NotFound(f"No {exc.args[0]} at this activity.", {"id": exc.args[0]}) from None
+
+
+def ingress_activity_id(sender: str, message_id: str) -> str:
+    """The same request (sender, message id) always makes the same activity: a redelivery creates nothing."""
+    digest = hashlib.sha256(f"{sender}|{message_id}".encode()).digest()
+    return "act_" + base64.b32encode(digest).decode().lower()[:26]
+
+
+def view_of(activity: JointActivity) -> ActivityView:
+    return ActivityView(activity_id=activity.id, title=activity.title, status=activity.status,
+                        starts_at=activity.starts_at, ends_at=activity.ends_at, capacity=activity.capacity,
+                        opens_at=activity.registration_opens_at, closes_at=activity.registration_closes_at,
+                        audience=tuple(activity.audience))
+
+
+class EventsApp:
+    def __init__(self, store: EventsStore, partners, *, retention_days: int = 180,
+                 display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow):
+        self.store, self.partners = store, partners
+        self.retention = timedelta(days=retention_days)
+        self.display_timezone = display_timezone
+        self.now = clock
+
+    # helpers ------------------------------------------------------------------------------------------------
+    def _activity(self, activity_id: str) -> JointActivity:
+        found = self.store.load(str(activity_id))
+        if found is None:
+            raise NotFound(f"No activity {activity_id}.", {"activity_id": activity_id})
+        return found
+
+    def _events(self, pairs: list[tuple[str, dict]], subject: str):
+        return [announce(kind, data, subject=subject) for kind, data in pairs]
+
+    def _partner(self, partner_id: str, field: str) -> dict:
+        """The partner as the read model knows it; asks partners once if the model has not caught up."""
+        known = self.store.partner(partner_id)
+        if known is None:
+            try:
+                found = self.partners.get_partner(partner_id)
+            except NotFound:
+                raise RuleBroken(f"{partner_id} is not a registered partner.", {"field": field}) from None
+            except Exception as exc:  # noqa: BLE001 - partners unreachable or failing: refuse, store nothing
+                raise RuleBroken(f"Partner {partner_id} could not be checked: {type(exc).__name__}",
+                                 {"field": field}) from None
+            known = {"partner_id": found["id"], "name": found["name"], "level": found["level"],
+                     "kind": found["kind"], "status": found["status"]}
+            self.store.remember_partner(known)
+        return known
+
+    def _organizer(self, partner_id: str, role: str, field: str, responsibility: str = "") -> Organizer:
+        known = self._partner(partner_id, field)
+        return Organizer(partner_id=partner_id, role=role, name=known["name"], level=known["level"],
+                         responsibility=responsibility)
+
+    def _statuses(self, activity: JointActivity) -> dict[str, str]:
+        statuses = {}
+        for organizer in activity.organizers:
+            status = self._partner(organizer.partner_id, "organizers")["status"]
+            if status not in MAY_ORGANIZE:
+                status = self._confirmed_status(organizer.partner_id, status)
+            statuses[organizer.partner_id] = status
+        return statuses
+
+    def _confirmed_status(self, partner_id: str, known: str) -> str:
+        """Before refusing an organizer, ask partners itself: the read model may lag a decision just made."""
+        try:
+            return self.partners.get_partner(partner_id)["status"]
+        except Exception:  # noqa: BLE001 - partners unreachable: the read model's answer stands
+            return known
+
+    def _venue(self, venue_id: str) -> Venue:
+        venue = self.store.venue(venue_id)
+        if venue is None:
+            raise RuleBroken(f"No venue {venue_id}.", {"field": "venue_id"})
+        return venue
+
+    def _book(self, activity: JointActivity) -> None:
+        """Hold the activity's venue for its time; a hold left by a crash or an old version is let go."""
+        starts, ends = activity.occupies()
+
+        def book(venue: Venue):
+            holder = venue.holder_of(starts, ends, activity.id)
+            if holder is not None and self._stale(holder, venue.id):
+                venue.release(holder["activity_id"])
+            venue.book(activity_id=activity.id, title=activity.title, organizer_id=activity.lead.partner_id,
+                       organizer_name=activity.lead.name, starts_at=starts, ends_at=ends, now=self.now())
+        with rules(self.display_timezone):
+            self.store.change_venue(activity.venue_id, book)
+
+    def _stale(self, holder: dict, venue_id: str) -> bool:
+        other = self.store.load(holder["activity_id"])
+        if other is None:
+            return holder["booked_at"] < self.now() - timedelta(minutes=5)  # its creation never completed
+        return other.venue_id != venue_id or other.status in ("cancelled", "archived") \
+            or other.occupies() != (holder["starts_at"], holder["ends_at"])
+
+    def _release(self, venue_id: str | None, activity_id: str) -> None:
+        if venue_id and self.store.venue(venue_id) is not None:
+            self.store.change_venue(venue_id, lambda venue: venue.release(activity_id) and None)
+
+    # joint activities ---------------------------------------------------------------------------------------
+    def _draft(self, payload: dict, activity_id: str, origin: dict | None = None) -> JointActivity:
+        data = load(schemas.ActivityDraft(), payload)
+        lead_id = data.pop("lead_organizer")
+        co_ids = data.pop("co_organizers")
+        organizers = [self._organizer(lead_id, LEAD, "lead_organizer")]
+        organizers += [self._organizer(pid, CO_ORGANIZER, "co_organizers") for pid in co_ids]
+        if data.get("venue_id"):
+            data.setdefault("venue", self._venue(data["venue_id"]).name)
+        data.setdefault("themes", [])
+        data.setdefault("venue", None)
+        try:
+            activity = JointActivity.draft(activity_id, organizers=organizers, now=self.now(), **data)
+        except ActivityRuleBroken as exc:
+            raise ValidationFailed(str(exc), {"errors": {exc.field or "_schema": [str(exc)]}}) from None
+        activity.origin = dict(origin or {})
+        return activity
+
+    def create(self, payload: dict, actor: Actor) -> dict:
+        activity = self._draft(payload, ids.new_id("act"))
+        if not (actor.is_coordination_group or actor.partner_id == activity.lead.partner_id):
+            raise Forbidden("A partner drafts activities it leads.", {"field": "lead_organizer"})
+        return self._add_booked(activity)
+
+    def create_submitted(self, payload: dict, actor: Actor, activity_id: str, origin: dict) -> tuple[dict, bool]:
+        """Draft and submit in one write (the ingress); the same id twice changes nothing. (activity, created)."""
+        existing = self.store.get(activity_id)
+        if existing is not None:
+            return existing, False
+        activity = self._draft(payload, activity_id, origin)
+        if not (actor.is_coordination_group or actor.partner_id == activity.lead.partner_id):
+            raise Forbidden(f"The sender is bound to {actor.partner_id}; it may submit only activities it leads.",
+                            {"field": "lead_organizer"})
+        with rules():
+            step = activity.submit(self.now(), actor)
+        if activity.venue_id:
+            self._book(activity)
+        created = self.store.add_once(activity, self._events([("activity.submitted", step)], activity.id))
+        return self.store.get(activity_id), created
+
+    def _add_booked(self, activity: JointActivity) -> dict:
+        if activity.venue_id:
+            self._book(activity)
+        try:
+            self.store.add(activity)
+        except Exception:
+            self._release(activity.venue_id, activity.id)
+            raise
+        return self.store.get(activity.id)
+
+    def add_occurrence(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        """The next occurrence of a series (a lecture series): a new draft at another time."""
+        data = load(schemas.Occurrence(), payload)
+        source = self._activity(activity_id)
+        series = source.series or source.id
+        earlier = self.store.count_in_series(series) + (1 if source.series is None else 0)
+        with rules():
+            activity = source.occurrence_at(ids.new_id("act"), number=earlier + 1, now=self.now(), actor=actor,
+                                            **data)
+        created = self._add_booked(activity)
+        if source.series is None:  # only once the new occurrence exists: a refusal changes nothing
+            self.store.change(source.id, lambda a: a.join_series(series, actor))
+        return created
+
+    def get(self, activity_id: str) -> dict:
+        found = self.store.get(str(activity_id))
+        if found is None:
+            raise NotFound(f"No activity {activity_id}.", {"activity_id": activity_id})
+        return found
+
+    def _step(self, activity_id: str, kind: str, act: Callable[[JointActivity], dict],
+              applied_event: str | None = None) -> dict:
+        def change(activity: JointActivity):
+            return self._events([(kind, act(activity))], activity.id)
+        with rules():
+            changed = self.store.change(str(activity_id), change, applied_event=applied_event)
+        return changed if changed is not None else self.get(activity_id)
+
+    def submit(self, activity_id: str, actor: Actor) -> dict:
+        return self._step(activity_id, "activity.submitted", lambda a: a.submit(self.now(), actor))
+
+    def approve(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Decision(), payload or {})
+        statuses = self._statuses(self._activity(activity_id))
+        return self._step(activity_id, "activity.approved",
+                          lambda a: a.approve(self.now(), actor, data["comments"], statuses))
+
+    def return_for_changes(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Return(), payload)
+        return self._step(activity_id, "activity.returned",
+                          lambda a: a.return_for_changes(self.now(), actor, data["reasons"], data["comments"]))
+
+    def publish(self, activity_id: str, actor: Actor, applied_event: str | None = None) -> dict:
+        statuses = self._statuses(self._activity(activity_id))
+        return self._step(activity_id, "activity.published", lambda a: a.publish(self.now(), actor, statuses),
+                          applied_event)
+
+    def start(self, activity_id: str, actor: Actor) -> dict:
+        return self._step(activity_id, "activity.started", lambda a: a.start(self.now(), actor))
+
+    def complete(self, activity_id: str, actor: Actor) -> dict:
+        roster = self.store.roster(str(activity_id))
+        attendance = roster.attendance()
+        attendance["no_show"] += sum(1 for r in roster.registrations if r["state"] == "confirmed")
+        done = self._step(activity_id, "activity.completed", lambda a: a.complete(self.now(), actor, attendance))
+        self.store.change_roster(str(activity_id), lambda roster: roster.mark_no_shows() and None)
+        return done
+
+    def archive(self, activity_id: str, actor: Actor) -> dict:
+        return self._step(activity_id, "activity.archived", lambda a: a.archive(self.now(), actor))
+
+    def cancel(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Cancellation(), payload)
+        done = self._step(activity_id, "activity.cancelled", lambda a: a.cancel(self.now(), actor, data["reason"]))
+        self._release(done.get("venue_id"), done["id"])
+        return done
+
+    def postpone(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Postponement(), payload)
+
+        def postpone(activity: JointActivity) -> dict:
+            step = activity.postpone(self.now(), actor, data["reason"], data["new_starts_at"], data["new_ends_at"])
+            if activity.venue_id and data["new_starts_at"]:
+                self._book(activity)
+            return step
+        done = self._step(activity_id, "activity.postponed", postpone)
+        if not data["new_starts_at"]:
+            self._release(done.get("venue_id"), done["id"])
+        return done
+
+    def edit(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.ActivityEdit(), payload)
+        waive = data.pop("waive_reapproval")
+        before = self._activity(activity_id)
+        if data.get("venue_id"):
+            data.setdefault("venue", self._venue(data["venue_id"]).name)
+
+        def edit(activity: JointActivity):
+            outcome = activity.edit(data, self.now(), actor, waive)
+            moved = {"venue_id", "starts_at", "ends_at", "setup_minutes", "teardown_minutes"} & set(outcome["changes"])
+            if activity.venue_id and moved:
+                self._book(activity)
+            events = []
+            if outcome["sent_back"]:
+                events.append(("activity.submitted", activity.step_data("published" if activity.published_at
+                                                                    else "approved", actor, self.now())))
+            if outcome["changes"] and activity.published_at is not None:
+                events.append(("activity.updated", activity.updated_data(outcome["changes"], outcome["sent_back"])))
+            return self._events(events, activity.id)
+        with rules():
+            changed = self.store.change(str(activity_id), edit)
+        if before.venue_id and before.venue_id != changed.get("venue_id"):
+            self._release(before.venue_id, changed["id"])
+        if "capacity" in data and changed["status"] == "published":
+            self._promote(self._activity(activity_id))
+        return changed
+
+    def add_co_organizer(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.CoOrganizer(), payload)
+        organizer = self._organizer(data["partner_id"], CO_ORGANIZER, "partner_id", data["responsibility"])
+        status = self._partner(data["partner_id"], "partner_id")["status"]
+        def add(activity: JointActivity):
+            changes = activity.add_co_organizer(organizer, actor, status)
+            if activity.published_at is None:
+                return []
+            return self._events([("activity.updated", activity.updated_data(changes, False))], activity.id)
+        with rules():
+            return self.store.change(str(activity_id), add)
+
+    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Contributions(), payload)
+        with rules():
+            return self.store.change(str(activity_id),
+                                     lambda a: a.set_contributions(partner_id, data["contributions"], actor))
+
+    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Tasks(), payload)
+        with rules():
+            return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor))
+
+    # listings -----------------------------------------------------------------------------------------------
+    def _find(self, query: dict | None, *, cap: int | None = None,
+              statuses: tuple[str, ...] = PUBLIC_STATUSES) -> tuple[list[dict], int]:
+        criteria = load(schemas.ActivityFilter(), query or {})
+        limit = cap or criteria.pop("limit")
+        criteria.pop("limit", None)
+        cursor = criteria.pop("cursor", None)
+        try:
+            after_key = decode_cursor(cursor) if cursor else None
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"errors": {"cursor": [str(exc)]}}) from None
+        return self.store.find(**criteria, after_key=after_key, statuses=statuses, limit=limit), limit
+
+    def listing(self, query: dict | None) -> dict:
+        items, limit = self._find(query)
+        next_cursor = encode_cursor(self.store.sort_key_of(items[-1])) if len(items) == limit else None
+        return {"items": items, "next_cursor": next_cursor}
+
+    def calendar(self, query: dict | None) -> str:
+        """The published activities, and those published once and then cancelled or postponed."""
+        criteria = {k: v for k, v in (query or {}).items() if k not in ("limit", "cursor")}
+        items, _ = self._find(criteria, cap=2000, statuses=CALENDAR_STATUSES)
+        items = [item for item in items if item.get("published_at") is not None]
+        return calendar(items, display_zone=self.display_timezone, now=self.now()).decode("utf-8")
+
+    # venues -------------------------------------------------------------------------------------------------
+    def register_venue(self, payload: dict) -> dict:
+        data = load(schemas.VenueRegistration(), payload)
+        if data["partner_id"]:
+            self._partner(data["partner_id"], "partner_id")
+        venue = Venue(id=ids.new_id("ven"), created_at=self.now(), **data)
+        self.store.add_venue(venue)
+        return self.venue(venue.id)
+
+    def venue(self, venue_id: str) -> dict:
+        found = self.store.venue(str(venue_id))
+        if found is None:
+            raise NotFound(f"No venue {venue_id}.", {"venue_id": venue_id})
+        shown = {"id": found.id, "name": found.name, "kind": found.kind, "partner_id": found.partner_id,
+                 "capacity": found.capacity, "address": found.address, "bookings": found.bookings}
+        return shown
+
+    def venues(self) -> dict:
+        return {"items": [{k: v for k, v in doc.items() if k != "bookings"} for doc in self.store.list_venues()]}
+
+    # registration -------------------------------------------------------------------------------------------
+    def _kept_until(self, activity: JointActivity) -> str:
+        return isoformat(activity.ends_at + self.retention)
+
+    def _shown(self, item: dict, activity: JointActivity) -> dict:
+        return dict(item, activity_id=activity.id, personal_data_kept_until=self._kept_until(activity))
+
+    def _promote(self, activity: JointActivity) -> None:
+        view = view_of(activity)
+        self.store.change_roster(activity.id, lambda r: self._events(r.promote(view, self.now()), activity.id))
+
+    def register(self, activity_id: str, payload: dict) -> dict:
+        data = load(schemas.RegistrationRequest(), payload)
+        activity = self._activity(activity_id)
+        view = view_of(activity)
+        person = {k: data[k] for k in ("person_id", "email", "language")}
+        registration_id = ids.new_id("reg")
+        made: dict = {}
+
+        def register(roster: Roster):
+            item, pairs = roster.register(registration_id, person, data["audience"], view, self.now())
+            made.update(item)
+            return self._events(pairs, activity.id)
+        with rules():
+            self.store.change_roster(activity.id, register)
+        return self._shown(made, activity)
+
+    def registrations(self, activity_id: str, actor: Actor) -> dict:
+        activity = self._activity(activity_id)
+        with rules():
+            activity.require_organizer(actor, "see who registered")
+        roster = self.store.roster(activity.id)
+        return {"items": [self._shown(item, activity) for item in roster.registrations],
+                "attendance": roster.attendance(), "capacity": activity.capacity}
+
+    def registration(self, activity_id: str, registration_id: str) -> dict:
+        activity = self._activity(activity_id)
+        with rules():
+            return self._shown(self.store.roster(activity.id).find(registration_id), activity)
+
+    def cancel_registration(self, activity_id: str, registration_id: str) -> dict:
+        activity = self._activity(activity_id)
+        view = view_of(activity)
+        with rules():
+            roster = self.store.change_roster(
+                activity.id, lambda r: self._events(r.cancel(registration_id, view, self.now()), activity.id))
+            return self._shown(roster.find(registration_id), activity)
+
+    def check_in(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.CheckIn(), payload)
+        activity = self._activity(activity_id)
+        view = view_of(activity)
+        made: dict = {}
+
+        def check_in(roster: Roster):
+            item, pairs = roster.check_in(data["code"], view, self.now())
+            made.update(item)
+            return self._events(pairs, activity.id)
+        with rules():
+            activity.require_organizer(actor, "check people in")
+            self.store.change_roster(activity.id, check_in)
+        return self._shown(made, activity)
+
+    # volunteers ---------------------------------------------------------------------------------------------
+    def _organizing(self, activity_id: str, actor: Actor, what: str) -> JointActivity:
+        activity = self._activity(activity_id)
+        with rules():
+            activity.require_organizer(actor, what)
+        return activity
+
+    def add_role(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Role(), payload)
+        activity = self._organizing(activity_id, actor, "add volunteer roles")
+        role_id = ids.new_id("rol")
+        with rules():
+            self.store.change_roster(activity.id, lambda r: volunteers.add_role(r, role_id, **data) and None)
+        return self.volunteering(activity.id, actor)
+
+    def add_shift(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Shift(), payload)
+        activity = self._organizing(activity_id, actor, "add volunteer shifts")
+        shift_id = ids.new_id("sft")
+        with rules():
+            self.store.change_roster(activity.id, lambda r: volunteers.add_shift(r, shift_id, **data) and None)
+        return self.volunteering(activity.id, actor)
+
+    def sign_up(self, activity_id: str, payload: dict) -> dict:
+        data = load(schemas.SignUp(), payload)
+        activity = self._activity(activity_id)
+        person = {k: data[k] for k in ("person_id", "email", "language")}
+        signup_id = ids.new_id("vol")
+        made: dict = {}
+
+        def sign_up(roster: Roster):
+            made.update(volunteers.sign_up(roster, signup_id, data["shift_id"], person, activity.status, self.now()))
+        with rules():
+            self.store.change_roster(activity.id, sign_up)
+        return self._shown(made, activity)
+
+    def cancel_sign_up(self, activity_id: str, signup_id: str) -> dict:
+        activity = self._activity(activity_id)
+        made: dict = {}
+        with rules():
+            self.store.change_roster(activity.id,
+                                     lambda r: made.update(volunteers.cancel_sign_up(r, signup_id)))
+        return self._shown(made, activity)
+
+    def confirm_hours(self, activity_id: str, signup_id: str, payload: dict, actor: Actor) -> dict:
+        data = load(schemas.Hours(), payload)
+        activity = self._organizing(activity_id, actor, "confirm volunteer hours")
+        made: dict = {}
+
+        def confirm(roster: Roster):
+            signup, pairs = volunteers.confirm_hours(roster, signup_id, data["hours"], activity.id, self.now())
+            made.update(signup)
+            return self._events(pairs, activity.id)
+        with rules():
+            self.store.change_roster(activity.id, confirm)
+        return self._shown(made, activity)
+
+    def volunteering(self, activity_id: str, actor: Actor) -> dict:
+        activity = self._organizing(activity_id, actor, "see the volunteers")
+        roster = self.store.roster(activity.id)
+        return {"activity_id": activity.id, "roles": roster.roles, "shifts": roster.shifts,
+                "signups": [self._shown(s, activity) for s in roster.signups]}
+
+    def shifts(self, activity_id: str) -> dict:
+        """What a would-be volunteer sees: roles, shifts and free places, no names."""
+        activity = self._activity(activity_id)
+        roster = self.store.roster(activity.id)
+        taken = {}
+        for signup in roster.signups:
+            if signup["state"] != "cancelled":
+                taken[signup["shift_id"]] = taken.get(signup["shift_id"], 0) + 1
+        return {"activity_id": activity.id, "roles": roster.roles,
+                "shifts": [dict(s, free=s["places"] - taken.get(s["shift_id"], 0)) for s in roster.shifts]}
+
+    # people -------------------------------------------------------------------------------------------------
+    def participation(self, person_id: str) -> dict:
+        items = []
+        for roster in self.store.rosters_of_person(str(person_id)):
+            activity = self.store.load(roster.activity_id)
+            if activity is not None:
+                items += participation_items(roster, person_id, view_of(activity))
+        items.sort(key=lambda item: item["starts_at"])
+        return {"person_id": person_id, "items": items,
+                "attended_count": sum(1 for item in items if item["kind"] == "attended"),
+                "volunteer_hours": round(sum(item["hours"] for item in items if item["kind"] == "volunteered"), 2)}
+
+    def survey_recipients(self, activity_id: str) -> list[dict]:
+        activity = self._activity(activity_id)
+        return self.store.roster(activity.id).survey_recipients()
+
+    # what the bus and the clock bring -----------------------------------------------------------------------
+    def partner_changed(self, envelope) -> None:
+        data = envelope.data
+        self.store.remember_partner(data, data.get("decided_at") or envelope.time)
+        if data["status"] not in ("suspended", "active", "approved", "approved_with_conditions"):
+            return
+        for activity_id in self.store.live_ids_of_partner(data["partner_id"]):
+            def flag(activity: JointActivity):
+                if data["status"] != "suspended":
+                    activity.organizer_reinstated(data["partner_id"])
+                    return []
+                found = activity.organizer_suspended(data["partner_id"], self.now())
+                return self._events([("activity.organizer_suspended", found)] if found else [], activity.id)
+            self.store.change(activity_id, flag, applied_event=envelope.id)
+
+    def sweep(self) -> dict:
+        """Start and finish published activities on time; anonymise personal data past the retention period."""
+        now = self.now()
+        moved = 0
+        for status, field, step in (("published", "starts_at", self.start), ("in_progress", "ends_at", self.complete)):
+            for activity_id in self.store.due(status, field, now):
+                try:
+                    step(activity_id, SCHEDULE)
+                    moved += 1
+                except Conflict:  # someone moved it meanwhile
+                    continue
+        cutoff = now - self.retention
+        anonymised = 0
+        for activity_id in self.store.ended_before(cutoff):
+            def anonymise(roster: Roster, subject: str = activity_id):
+                done = roster.anonymise(now)
+                return self._events([done] if done else [], subject)
+            self.store.change_roster(activity_id, anonymise)
+            self.store.change(activity_id, lambda a: setattr(a, "retention_done", True))
+            anonymised += 1
+        return {"anonymised": anonymised, "moved": moved}
+
+    def ingress(self, request) -> dict:
+        """A command from the ingress exchange (see ingress.py), validated exactly as over HTTP."""
+        actor = Actor(by=f"amqp:{request.sender or 'unknown'}", partner_id=request.partner_id)
+        if request.type == "activity.submit":
+            activity_id = ingress_activity_id(request.sender, request.request_id)
+            origin = {"channel": "amqp", "request_id": request.request_id, "sender": request.sender}
+            activity, _ = self.create_submitted(request.data, actor, activity_id, origin)
+        else:
+            load(schemas.PublishCommand(), request.data)
+            activity = self.publish(request.data["activity_id"], actor, applied_event=request.request_id)
+        return {"status": "accepted", "request_id": request.request_id, "activity_id": activity["id"],
+                "activity_status": activity["status"]}

@@ -1,0 +1,71 @@
+"""Venues and their bookings: one venue is never taken by two activities at once, setup and teardown included.
+
+Every booking of a venue lives in the venue's own document, so a booking is one compare-and-set write of that
+document: of two units booking the same venue at the same time exactly one wins, on MongoDB and on the
+embedded store alike. The loser is told which activity holds the venue and who organizes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+
+VENUE_KINDS = ("library_space", "partner_space")
+KEEP_PAST = timedelta(days=2)  # bookings that ended longer ago are dropped from the venue's document
+
+
+class VenueTaken(Exception):
+    def __init__(self, venue: Venue, holder: dict):
+        self.venue_name = venue.name
+        self.holder = holder
+        super().__init__(self.describe(UTC))
+
+    def describe(self, zone: tzinfo) -> str:
+        """Which activity of which organizer holds the venue, and when (in ``zone``)."""
+        holder = self.holder
+        when = " – ".join(holder[key].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+                          for key in ("starts_at", "ends_at"))
+        return (f"{self.venue_name} is booked by activity {holder['activity_id']} ({holder['title'].get('zh', '')}) "
+                f"of {holder['organizer_id']} ({holder['organizer_name'].get('zh', '')}) for {when}, setup and "
+                "teardown included.")
+
+
+@dataclass
+class Venue:
+    id: str
+    name: str
+    kind: str
+    created_at: datetime
+    partner_id: str | None = None
+    capacity: int | None = None
+    address: str = ""
+    bookings: list[dict] = field(default_factory=list)
+
+    def holder_of(self, starts_at: datetime, ends_at: datetime, activity_id: str) -> dict | None:
+        """The booking of another activity that overlaps ``[starts_at, ends_at)``, if any."""
+        for booking in self.bookings:
+            if booking["activity_id"] != activity_id and booking["starts_at"] < ends_at \
+                    and starts_at < booking["ends_at"]:
+                return booking
+        return None
+
+    def book(self, *, activity_id: str, title: dict, organizer_id: str, organizer_name: dict,
+             starts_at: datetime, ends_at: datetime, now: datetime) -> dict:
+        """Hold the venue for an activity (replacing its earlier hold); ``VenueTaken`` if another holds it."""
+        holder = self.holder_of(starts_at, ends_at, activity_id)
+        if holder is not None:
+            raise VenueTaken(self, holder)
+        self.release(activity_id)
+        booking = {"activity_id": activity_id, "title": title, "organizer_id": organizer_id,
+                   "organizer_name": organizer_name, "starts_at": starts_at, "ends_at": ends_at, "booked_at": now}
+        self.bookings.append(booking)
+        self.bookings.sort(key=lambda b: b["starts_at"])
+        self.bookings[:] = [b for b in self.bookings if b["ends_at"] > now - KEEP_PAST]
+        return booking
+
+    def release(self, activity_id: str) -> bool:
+        before = len(self.bookings)
+        self.bookings[:] = [b for b in self.bookings if b["activity_id"] != activity_id]
+        return len(self.bookings) != before
+
+    def holds(self, activity_id: str) -> dict | None:
+        return next((b for b in self.bookings if b["activity_id"] == activity_id), None)

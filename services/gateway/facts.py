@@ -1,0 +1,21 @@
+"""Ownership facts for the policy, asked of the services that own the objects, once per request and object."""
+from __future__ import annotations
+
+
+class RpcFacts:
+    """``policy.Facts`` over the gateway worker's RPC proxies."""
+
+    def __init__(self, worker):
+        self._worker = worker
+        self._organizers: dict[str, list[dict]] = {}
+        self._owners: dict[str, str] = {}
+
+    def organizers_of(self, activity_id: str) -> list[dict]:
+        if activity_id not in self._organizers:
+            self._organizers[activity_id] = self._worker.events.organizers_of(activity_id)
+        return self._organizers[activity_id]
+
+    def endpoint_owner(self, endpoint_id: str) -> str:
+        if endpoint_id not in self._owners:
+            self._owners[endpoint_id] = self._worker.notify.get_endpoint(endpoint_id)["owner_partner_id"]
+        return self._owners[endpoint_id]

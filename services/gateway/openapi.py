@@ -1,0 +1,200 @@
+"""The OpenAPI 3.1 document of the HTTP API, generated from the routes themselves and the marshmallow schemas.
+
+Every ``@http`` route of the gateway service is an operation; what ``endpoint(...)`` was told (summary, body and
+query schemas, answers) describes it, the request bodies being the services' own input schemas. The problems a
+route can answer follow from what the ``endpoint`` machinery does (401, 403, 404, 413, 415, 422, 429, ...). The
+action a route asks the policy about is read from its first ``authorize`` call, and who may perform it from
+``policy.RULES``: the docs page shows it.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+import re
+from dataclasses import dataclass
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from nameko.web.handlers import HttpRequestHandler
+
+from services.gateway import schemas
+from services.gateway.http import IDEMPOTENCY_HEADER, MAX_ID_CHARS, RouteDoc
+from services.gateway.policy import ADMIN, RULES
+
+ACTION = re.compile(r"""authorize\(\s*self\.principal,\s*["']([a-z_]+\.[a-z_]+)["']""")
+PARAM = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+
+DESCRIPTION = """Synergy coordinates joint cultural work between a university library, its faculties and units,
+and outside institutions. Every request but the health checks and these documents carries an API key:
+`Authorization: Bearer syn_…`. Errors are `application/problem+json` (RFC 9457) with the wrong fields under
+`errors`. A POST may carry `Idempotency-Key`: the same key with the same body answers the first answer again
+(header `Idempotent-Replayed: true`), with another body 422. GET answers carry an `ETag`; updates take `If-Match`.
+Lists are pages `{items, next_cursor}`: pass `after=<next_cursor>` for the next (also in a `Link: rel="next"`
+header). Each key may make a limited number of requests a minute: beyond, 429 with `Retry-After`."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str          # OpenAPI form: /v1/partners/{partner_id}
+    name: str          # the handler's name, also the operationId
+    doc: RouteDoc
+    action: str | None  # what the route asks the policy
+
+    @property
+    def params(self) -> list[str]:
+        return re.findall(r"{([^}]+)}", self.path)
+
+    def matches(self, path: str) -> bool:
+        """Whether a concrete path (``/v1/partners/prt_1``) is one of this operation's."""
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(self.path))
+        return re.fullmatch(pattern, path) is not None
+
+    def who(self) -> list[str]:
+        if self.doc.public:
+            return ["anyone"]
+        if self.action is None:
+            return [ADMIN]
+        return [ADMIN] + [f"{kind} ({scope})" if scope != "any" else kind
+                          for kind, scope in RULES.get(self.action, {}).items()]
+
+
+@functools.lru_cache(maxsize=4)
+def operations(service_cls) -> tuple[Operation, ...]:
+    found = []
+    for name, member in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(member, "nameko_entrypoints", ()):
+            if not isinstance(entrypoint, HttpRequestHandler) or "<path:" in entrypoint.url:
+                continue
+            doc = getattr(member, "route_doc", RouteDoc())
+            match = ACTION.search(inspect.getsource(inspect.unwrap(member)))
+            for method in entrypoint.method.split(","):
+                found.append(Operation(method.upper(), PARAM.sub(r"{\1}", entrypoint.url), name, doc,
+                                       match.group(1) if match else None))
+    return tuple(sorted(found, key=lambda op: (op.path, op.method)))
+
+
+CORRELATION = {"X-Correlation-Id": {"description": "follows the request through every service and log line",
+                                     "schema": {"type": "string"}}}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "required": True,
+                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+
+
+def _problem(description: str, headers: dict | None = None) -> dict:
+    return {"description": description, "headers": {**CORRELATION, **(headers or {})},
+            "content": {"application/problem+json": {"schema": "Problem"}}}
+
+
+def _operation(op: Operation) -> dict:
+    doc = op.doc
+    result: dict = {"operationId": op.name, "summary": doc.summary or op.name.replace("_", " ").capitalize(),
+                    "tags": list(doc.tags) or [op.path.split("/")[2] if op.path.startswith("/v1/") else "system"]}
+    if doc.description:
+        result["description"] = doc.description
+    if op.action:
+        result["x-synergy-action"] = op.action
+        result["x-synergy-allowed"] = op.who()
+    id_schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}
+    parameters: list[dict] = [{"in": "path", "name": name, "required": True, "schema": dict(id_schema)}
+                              for name in op.params]
+    if doc.query is not None:
+        parameters.append({"in": "query", "schema": doc.query})
+    if op.method == "POST" and not doc.public:
+        parameters.append({"in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
+                           "description": "retry safely: the same key and body answer the first answer again",
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}})
+    if op.method in ("PATCH", "PUT"):
+        parameters.append({"in": "header", "name": "If-Match", "required": True,
+                           "description": "the ETag of the copy you change", "schema": {"type": "string"}})
+    if parameters:
+        result["parameters"] = parameters
+    if doc.body is not None:
+        result["requestBody"] = {"required": True, "content": {"application/json": {"schema": doc.body}}}
+    responses: dict = {}
+    for status, schema in (doc.answers or {200: None}).items():
+        if isinstance(schema, str):  # a media type other than JSON
+            content = {schema: {"schema": {"type": "string"}}}
+        else:
+            content = {"application/json": {"schema": schema if schema is not None else {"type": "object"}}}
+        headers = dict(CORRELATION)
+        if status == 201:
+            headers["Location"] = {"description": "where the new object is", "required": True,
+                                   "schema": {"type": "string"}}
+        responses[str(status)] = {"description": "the answer", "headers": headers, "content": content}
+    if op.method == "GET" and not doc.public:
+        responses["304"] = {"description": "not modified (If-None-Match matched the ETag)"}
+    if not doc.public:
+        responses["401"] = _problem("no valid API key")
+        responses["403"] = _problem("the key may not do this")
+        responses["429"] = _problem("too many requests: see Retry-After", RETRY_AFTER)
+        responses["503"] = _problem("a service did not answer in time: see Retry-After", RETRY_AFTER)
+    if op.params or op.action:
+        responses["404"] = _problem("no such object, or not one this key may see")
+    if doc.body is not None:
+        responses["400"] = _problem("malformed JSON or header")
+        responses["413"] = _problem("body too large")
+        responses["415"] = _problem("not JSON")
+    if doc.body is not None or doc.query is not None or op.method == "POST":
+        responses["422"] = _problem("invalid input: errors name each wrong field")
+    if op.method == "POST" and not doc.public:
+        responses["409"] = _problem("conflicts with the current state, or the same Idempotency-Key is in flight")
+        responses.setdefault("400", _problem("malformed JSON or header"))
+    if op.method in ("PATCH", "PUT"):
+        responses["409"] = _problem("changed by someone else meanwhile")
+        responses["412"] = _problem("If-Match does not match: read again")
+        responses["428"] = _problem("If-Match missing")
+    result["responses"] = dict(sorted(responses.items()))
+    if doc.public:
+        result["security"] = []
+    return result
+
+
+@functools.lru_cache(maxsize=4)
+def build(service_cls) -> dict:
+    """The document (made once per service class; do not change what it returns)."""
+    spec = APISpec(title="Synergy API", version="1.0.0", openapi_version="3.1.0", plugins=[MarshmallowPlugin()],
+                   info={"description": DESCRIPTION})
+    spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer",
+                                               "description": "an API key: syn_…"})
+    spec.components.schema("Problem", schema=schemas.Problem)
+    by_path: dict[str, dict] = {}
+    for op in operations(service_cls):
+        by_path.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    for path, ops in by_path.items():
+        spec.path(path=path, operations=ops)
+    document = spec.to_dict()
+    document["security"] = [{"apiKey": []}]
+    return document
+
+
+def render_html(document: dict) -> str:
+    """A readable page of the operations, rendered here: no script, no fetch from elsewhere."""
+    esc = html.escape
+    rows = []
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            body_name = body.get("$ref", "").rsplit("/", 1)[-1] if isinstance(body, dict) else ""
+            params = ", ".join(f"{p['name']} ({p['in']})" for p in op.get("parameters", []))
+            rows.append(
+                f"<tr><td><code>{esc(method.upper())}</code></td><td><code>{esc(path)}</code></td>"
+                f"<td>{esc(op.get('summary', ''))}</td><td>{esc(params)}</td><td>{esc(body_name)}</td>"
+                f"<td>{esc(', '.join(op['responses']))}</td>"
+                f"<td>{esc(', '.join(op.get('x-synergy-allowed', ['anyone'] if op.get('security') == [] else [])))}"
+                "</td></tr>")
+    schemas_html = []
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        props = "".join(f"<li><code>{esc(field)}</code>: {esc(str(spec.get('type', spec.get('$ref', ''))))}"
+                        f"{' (required)' if field in schema.get('required', []) else ''}</li>"
+                        for field, spec in schema.get("properties", {}).items())
+        schemas_html.append(f"<h3 id='{esc(name)}'>{esc(name)}</h3><ul>{props}</ul>")
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Synergy API</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;padding:4px;"
+            "text-align:left;vertical-align:top}</style></head><body>"
+            f"<h1>{esc(document['info']['title'])} {esc(document['info']['version'])}</h1>"
+            f"<p>{esc(document['info']['description'])}</p>"
+            "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a> (OpenAPI 3.1).</p>"
+            "<table><tr><th>method</th><th>path</th><th>what</th><th>parameters</th><th>body</th>"
+            "<th>answers</th><th>who may</th></tr>" + "".join(rows) + "</table><h2>Schemas</h2>"
+            + "".join(schemas_html) + "</body></html>")

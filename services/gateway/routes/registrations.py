@@ -1,0 +1,92 @@
+"""Routes of registration, check-in, volunteers and each person's participation record."""
+from __future__ import annotations
+
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.http import endpoint, json_response, read_json
+from services.gateway.policy import authorize
+from services.gateway.routes.activities import actor
+
+ACTIVITY = "/v1/activities/<string:activity_id>"
+
+
+class RegistrationRoutes:
+    @http("POST", f"{ACTIVITY}/registrations")
+    @endpoint()
+    def register(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "registration.create", activity_id=activity_id)
+        made = self.events.register(activity_id, read_json(request))
+        location = f"/v1/activities/{activity_id}/registrations/{made['registration_id']}"
+        return json_response(made, 201, {"Location": location})
+
+    @http("GET", f"{ACTIVITY}/registrations")
+    @endpoint()
+    def registrations(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "registration.list", activity_id=activity_id)
+        return json_response(self.events.registrations(activity_id, actor(self.principal)))
+
+    @http("GET", f"{ACTIVITY}/registrations/<string:registration_id>")
+    @endpoint()
+    def get_registration(self, request: Request, activity_id: str, registration_id: str) -> Response:
+        authorize(self.principal, "registration.read", activity_id=activity_id, registration_id=registration_id)
+        return json_response(self.events.get_registration(activity_id, registration_id))
+
+    @http("POST", f"{ACTIVITY}/registrations/<string:registration_id>/cancel")
+    @endpoint()
+    def cancel_registration(self, request: Request, activity_id: str, registration_id: str) -> Response:
+        authorize(self.principal, "registration.cancel", activity_id=activity_id, registration_id=registration_id)
+        return json_response(self.events.cancel_registration(activity_id, registration_id))
+
+    @http("POST", f"{ACTIVITY}/check-ins")
+    @endpoint()
+    def check_in(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "registration.check_in", activity_id=activity_id)
+        return json_response(self.events.check_in(activity_id, read_json(request), actor(self.principal)))
+
+    @http("GET", "/v1/people/<string:person_id>/participation")
+    @endpoint()
+    def participation(self, request: Request, person_id: str) -> Response:
+        authorize(self.principal, "participation.read", person_id=person_id)
+        return json_response(self.events.participation(person_id))
+
+
+class VolunteerRoutes:
+    @http("POST", f"{ACTIVITY}/volunteer-<any(roles,shifts):part>")
+    @endpoint()
+    def add_volunteer_part(self, request: Request, activity_id: str, part: str) -> Response:
+        """A volunteer role ({name, description}) or shift ({role_id, starts_at, ends_at, places})."""
+        authorize(self.principal, f"volunteer.add_{part[:-1]}", activity_id=activity_id)
+        add = self.events.add_volunteer_role if part == "roles" else self.events.add_volunteer_shift
+        return json_response(add(activity_id, read_json(request), actor(self.principal)), 201)
+
+    @http("GET", f"{ACTIVITY}/volunteer-shifts")
+    @endpoint()
+    def volunteer_shifts(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "volunteer.read_shifts", activity_id=activity_id)
+        return json_response(self.events.volunteer_shifts(activity_id))
+
+    @http("GET", f"{ACTIVITY}/volunteers")
+    @endpoint()
+    def volunteers(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "volunteer.list", activity_id=activity_id)
+        return json_response(self.events.volunteering(activity_id, actor(self.principal)))
+
+    @http("POST", f"{ACTIVITY}/volunteers")
+    @endpoint()
+    def sign_up_volunteer(self, request: Request, activity_id: str) -> Response:
+        authorize(self.principal, "volunteer.sign_up", activity_id=activity_id)
+        return json_response(self.events.sign_up_volunteer(activity_id, read_json(request)), 201)
+
+    @http("POST", f"{ACTIVITY}/volunteers/<string:signup_id>/cancel")
+    @endpoint()
+    def cancel_volunteer(self, request: Request, activity_id: str, signup_id: str) -> Response:
+        authorize(self.principal, "volunteer.cancel", activity_id=activity_id, signup_id=signup_id)
+        return json_response(self.events.cancel_volunteer_sign_up(activity_id, signup_id))
+
+    @http("POST", f"{ACTIVITY}/volunteers/<string:signup_id>/hours")
+    @endpoint()
+    def confirm_volunteer_hours(self, request: Request, activity_id: str, signup_id: str) -> Response:
+        authorize(self.principal, "volunteer.confirm_hours", activity_id=activity_id, signup_id=signup_id)
+        return json_response(self.events.confirm_volunteer_hours(activity_id, signup_id, read_json(request),
+                                                                 actor(self.principal)))

@@ -1,0 +1,273 @@
+"""The events service through nameko's worker_factory on mongomock: every write path refuses bad input and
+leaves no trace; partner events, retention, venue holds and the RPC for evaluation."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest.mock import Mock
+
+import mongomock
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.common.catalogue import announce
+from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
+from services.events.service import EventsService
+from services.events.store import EventsStore
+from services.events.usecases import EventsApp
+
+LEAD = "prt_01aaaaaaaaaaaaaaaaaaaaaaaa"
+CO = "prt_01bbbbbbbbbbbbbbbbbbbbbbbb"
+MUSEUM = "prt_01cccccccccccccccccccccccc"
+NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+START = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+GROUP = {"by": "key_admin"}
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def world():
+    db = mongomock.MongoClient(tz_aware=True, tzinfo=UTC)["unit"]
+    store = EventsStore(db)
+    store.ensure_indexes()
+    for pid, status in ((LEAD, "active"), (CO, "active"), (MUSEUM, "applied")):
+        store.remember_partner({"partner_id": pid, "name": {"zh": pid[-4:]}, "level": "campus", "kind": "faculty",
+                                "status": status})
+    partners = Mock()
+    partners.get_partner.side_effect = NotFound("no such partner")
+    clock = Clock(NOW)
+    app = EventsApp(store, partners, clock=clock)
+    service = worker_factory(EventsService, store=store, partners=partners, app=app)
+    return service, store, clock
+
+
+def body(**changes) -> dict:
+    base = {"title": {"zh": "讲座", "en": "Lecture"}, "activity_type": "lecture", "paths": ["activity"],
+            "starts_at": START.isoformat(), "ends_at": (START + timedelta(hours=2)).isoformat(),
+            "lead_organizer": LEAD, "co_organizers": [CO], "capacity": 1}
+    base.update(changes)
+    return base
+
+
+def published(service, **changes) -> dict:
+    made = service.create_activity(body(**changes), GROUP)
+    service.submit_activity(made["id"], GROUP)
+    service.approve_activity(made["id"], {}, GROUP)
+    return service.publish_activity(made["id"], GROUP)
+
+
+def trace(store: EventsStore) -> dict:
+    """Everything stored and every event waiting to be announced."""
+    return {name: [(d["_id"], d.get("_rev"), len(d.get("outbox", []))) for d in coll.find().sort("_id", 1)]
+            for name, coll in (("activities", store.activities), ("venues", store.venues),
+                               ("rosters", store.rosters))}
+
+
+def test_every_write_path_refuses_bad_input_names_the_field_and_leaves_no_trace(world):
+    service, store, clock = world
+    venue = service.register_venue({"name": "Hall", "kind": "library_space"})
+    act = published(service, venue_id=venue["id"])
+    aid = act["id"]
+    registration = service.register(aid, {"person_id": "s1", "email": "s1@uni.edu"})
+    service.add_volunteer_role(aid, {"name": {"zh": "引导"}}, GROUP)
+    role_id = service.volunteer_shifts(aid)["roles"][0]["role_id"]
+    service.add_volunteer_shift(aid, {"role_id": role_id, "starts_at": START.isoformat(),
+                                      "ends_at": (START + timedelta(hours=2)).isoformat(), "places": 1}, GROUP)
+    shift_id = service.volunteer_shifts(aid)["shifts"][0]["shift_id"]
+    signup = service.sign_up_volunteer(aid, {"shift_id": shift_id, "person_id": "v1", "email": "v1@uni.edu"})
+    before = trace(store)
+
+    cases = [
+        (lambda: service.create_activity(body(title={"zh": ""}), GROUP), "title"),
+        (lambda: service.create_activity(body(paths=["nowhere"]), GROUP), "paths"),
+        (lambda: service.create_activity(body(aims=["happiness"]), GROUP), "aims"),
+        (lambda: service.create_activity(body(capacity=-1), GROUP), "capacity"),
+        (lambda: service.create_activity(body(venue_id="ven_nope"), GROUP), "venue_id"),
+        (lambda: service.create_activity(body(venue_id="ven_01aaaaaaaaaaaaaaaaaaaaaaaa"), GROUP), "venue_id"),
+        (lambda: service.create_activity(body(registration_closes_at=(START + timedelta(days=1)).isoformat()),
+                                         GROUP), "registration_closes_at"),
+        (lambda: service.create_activity(body(**{"$set": 1}), GROUP), "$set"),
+        (lambda: service.edit_activity(aid, {}, GROUP), "_schema"),
+        (lambda: service.edit_activity(aid, {"lead_organizer": CO}, GROUP), "lead_organizer"),
+        (lambda: service.edit_activity(aid, {"ends_at": (START - timedelta(hours=1)).isoformat()}, GROUP), "ends_at"),
+        (lambda: service.return_activity(aid, {"reasons": []}, GROUP), "reasons"),
+        (lambda: service.approve_activity(aid, {"comments": 7}, GROUP), "comments"),
+        (lambda: service.cancel_activity(aid, {}, GROUP), "reason"),
+        (lambda: service.postpone_activity(aid, {"reason": "x", "new_starts_at": START.isoformat()}, GROUP),
+         "new_ends_at"),
+        (lambda: service.add_co_organizer(aid, {"partner_id": "museum"}, GROUP), "partner_id"),
+        (lambda: service.add_co_organizer(aid, {"partner_id": MUSEUM}, GROUP), "partner_id"),
+        (lambda: service.set_contributions(aid, CO, {"contributions": [{"kind": "gold", "committed": 1}]}, GROUP),
+         "contributions"),
+        (lambda: service.set_contributions(aid, CO, {"contributions": [{"kind": "funding", "committed": True}]},
+                                           GROUP), "contributions"),
+        (lambda: service.set_tasks(aid, CO, {"tasks": [{"title": "x", "due_at": "2026-12-01T10:00:00"}]}, GROUP),
+         "tasks"),
+        (lambda: service.register_venue({"name": "Museum hall", "kind": "partner_space"}), "partner_id"),
+        (lambda: service.register_venue({"name": "", "kind": "library_space"}), "name"),
+        (lambda: service.register(aid, {"person_id": "s2", "email": "not-an-email"}), "email"),
+        (lambda: service.register(aid, {"person_id": "s 2", "email": "s2@uni.edu"}), "person_id"),
+        (lambda: service.register(aid, {"person_id": "s2", "email": "s2@uni.edu", "language": "fr"}), "language"),
+        (lambda: service.check_in(aid, {"code": "short"}, GROUP), "code"),
+        (lambda: service.add_volunteer_role(aid, {"name": "guide"}, GROUP), "name"),
+        (lambda: service.add_volunteer_shift(aid, {"role_id": role_id, "starts_at": START.isoformat(),
+                                                   "ends_at": START.isoformat(), "places": 0}, GROUP), "places"),
+        (lambda: service.add_volunteer_shift(aid, {"role_id": "rol_x", "starts_at": START.isoformat(),
+                                                   "ends_at": (START + timedelta(hours=1)).isoformat(),
+                                                   "places": 1}, GROUP), "role_id"),
+        (lambda: service.sign_up_volunteer(aid, {"shift_id": "sft_x", "person_id": "v2", "email": "v2@u.edu"}),
+         "shift_id"),
+        (lambda: service.confirm_volunteer_hours(aid, signup["signup_id"], {"hours": -1}, GROUP), "hours"),
+        (lambda: service.list_activities({"limit": 0}), "limit"),
+    ]
+    for attempt, field in cases:
+        with pytest.raises((ValidationFailed, RuleBroken)) as caught:
+            attempt()
+        details = caught.value.details
+        named = set(details.get("errors", {})) | ({details["field"]} if "field" in details else set())
+        assert any(field in name for name in named), (field, caught.value)
+    for attempt in (lambda: service.register(aid, {"person_id": "s1", "email": "s1@uni.edu"}),
+                    lambda: service.check_in(aid, {"code": registration["code"]}, GROUP),  # weeks too early
+                    lambda: service.confirm_volunteer_hours(aid, signup["signup_id"], {"hours": 1}, GROUP),
+                    lambda: service.publish_activity(aid, GROUP)):
+        with pytest.raises(Conflict):
+            attempt()
+    with pytest.raises(NotFound):
+        service.cancel_registration(aid, "reg_missing")
+    with pytest.raises(NotFound):
+        service.register("act_missing", {"person_id": "s2", "email": "s2@uni.edu"})
+    assert trace(store) == before
+
+
+def test_partners_act_only_within_their_part(world):
+    service, store, _ = world
+    as_co = {"by": "key_co", "partner_id": CO}
+    with pytest.raises(Forbidden):
+        service.create_activity(body(), as_co)  # a partner drafts only what it leads
+    act = service.create_activity(body(), {"by": "key_lead", "partner_id": LEAD})
+    with pytest.raises(Forbidden):
+        service.edit_activity(act["id"], {"description": "mine now"}, as_co)
+    with pytest.raises(Forbidden):
+        service.set_tasks(act["id"], LEAD, {"tasks": []}, as_co)
+    done = service.set_tasks(act["id"], CO, {"tasks": [{"title": "posters", "due_at": START.isoformat()}]}, as_co)
+    assert done["organizers"][1]["tasks"][0]["title"] == "posters"
+    service.submit_activity(act["id"], {"by": "key_lead", "partner_id": LEAD})
+    with pytest.raises(Forbidden):
+        service.approve_activity(act["id"], {}, {"by": "key_lead", "partner_id": LEAD})
+
+
+def test_partner_events_feed_the_read_model_in_order_and_flag_a_suspended_organizer_once(world):
+    service, store, _ = world
+    act = published(service)
+
+    def status_event(kind: str, status: str, decided_at: str):
+        return announce(kind, {"partner_id": CO, "status": status, "previous_status": "active", "reason": "audit",
+                               "decided_by": "group", "decided_at": decided_at, "name": {"zh": "团委"},
+                               "level": "campus", "kind": "youth_league"}, subject=CO)
+    suspended = status_event("partner.suspended", "suspended", "2026-11-02T00:00:00Z")
+    service.partner_suspended(suspended)
+    service.partner_suspended(suspended)  # redelivered
+    outbox = [e["type"] for e in store.activities.find_one({"_id": act["id"]})["outbox"]]
+    assert outbox.count("activity.organizer_suspended") == 1
+    assert store.partner(CO)["status"] == "suspended"
+    service.partner_reinstated(status_event("partner.reinstated", "active", "2026-11-01T00:00:00Z"))  # older
+    assert store.partner(CO)["status"] == "suspended", "an older decision never overwrites a newer one"
+    service.partner_reinstated(status_event("partner.reinstated", "active", "2026-11-03T00:00:00Z"))
+    assert store.partner(CO)["status"] == "active"
+    assert store.activities.find_one({"_id": act["id"]})["suspended_organizers"] == []
+
+
+def test_raising_capacity_promotes_the_waitlist_and_recipients_are_those_who_came(world):
+    service, store, clock = world
+    act = published(service)
+    first = service.register(act["id"], {"person_id": "s1", "email": "s1@uni.edu"})
+    second = service.register(act["id"], {"person_id": "s2", "email": "s2@uni.edu"})
+    assert second["state"] == "waitlisted"
+    service.edit_activity(act["id"], {"capacity": 2}, GROUP)
+    assert service.get_registration(act["id"], second["registration_id"])["state"] == "confirmed"
+    clock.now = START + timedelta(minutes=1)
+    service.check_in(act["id"], {"code": first["code"]}, GROUP)
+    assert service.survey_recipients(act["id"]) == [{"person_id": "s1", "email": "s1@uni.edu", "language": "zh"}]
+    with pytest.raises(Forbidden):
+        service.check_in(act["id"], {"code": first["code"]}, {"by": "k", "partner_id": MUSEUM})
+
+
+def test_personal_data_are_anonymised_after_the_retention_period_and_announced_once(world):
+    service, store, clock = world
+    act = published(service)
+    made = service.register(act["id"], {"person_id": "s1", "email": "s1@uni.edu"})
+    assert made["personal_data_kept_until"] == "2026-06-03T04:00:00.000Z".replace("2026", "2027")
+    clock.now = START + timedelta(minutes=1)
+    assert service.app.sweep() == {"anonymised": 0, "moved": 1}
+    assert service.get_activity(act["id"])["status"] == "in_progress", "started on time"
+    clock.now = START + timedelta(days=179)
+    assert service.app.sweep() == {"anonymised": 0, "moved": 1}
+    assert service.get_activity(act["id"])["status"] == "completed", "finished on time"
+    clock.now = START + timedelta(days=181)
+    assert service.app.sweep() == {"anonymised": 1, "moved": 0}
+    assert service.app.sweep() == {"anonymised": 0, "moved": 0}
+    roster = store.rosters.find_one({"_id": act["id"]})
+    assert roster["registrations"][0]["person"]["email"] == ""
+    assert [e["type"] for e in roster["outbox"]].count("personal_data.anonymised") == 1
+    assert roster["person_ids"] != ["s1"] and service.participation("s1")["items"] == []
+
+
+def test_a_hold_left_behind_by_a_crash_does_not_block_the_venue(world):
+    service, store, clock = world
+    venue = service.register_venue({"name": "Hall", "kind": "library_space"})
+    store.change_venue(venue["id"], lambda v: v.book(activity_id="act_ghost", title={"zh": "幽灵"},
+                                                     organizer_id=LEAD, organizer_name={"zh": "x"},
+                                                     starts_at=START, ends_at=START + timedelta(hours=2),
+                                                     now=NOW) and None)
+    with pytest.raises(Conflict):
+        service.create_activity(body(venue_id=venue["id"]), GROUP)  # the ghost might still be being created
+    clock.now = NOW + timedelta(minutes=10)
+    made = service.create_activity(body(venue_id=venue["id"]), GROUP)
+    assert [b["activity_id"] for b in service.get_venue(venue["id"])["bookings"]] == [made["id"]]
+
+
+def test_a_series_gets_occurrences_each_with_its_own_registrations_and_booking(world):
+    service, store, _ = world
+    venue = service.register_venue({"name": "Hall", "kind": "library_space"})
+    first = published(service, venue_id=venue["id"], registration_closes_at=(START - timedelta(hours=1)).isoformat())
+    week = timedelta(days=7)
+    with pytest.raises(Conflict):
+        service.add_occurrence(first["id"], {"starts_at": START.isoformat(),
+                                             "ends_at": (START + timedelta(hours=1)).isoformat()}, GROUP)
+    assert service.get_activity(first["id"])["series"] is None, "a refused occurrence changes nothing"
+    with pytest.raises(ValidationFailed):
+        service.add_occurrence(first["id"], {"starts_at": (START + week).isoformat()}, GROUP)
+    with pytest.raises(Forbidden):
+        service.add_occurrence(first["id"], {"starts_at": (START + week).isoformat(),
+                                             "ends_at": (START + week + timedelta(hours=2)).isoformat()},
+                               {"by": "k", "partner_id": CO})
+    second = service.add_occurrence(first["id"], {"starts_at": (START + week).isoformat(),
+                                                  "ends_at": (START + week + timedelta(hours=2)).isoformat()}, GROUP)
+    assert (second["status"], second["series"], second["occurrence"]) == ("draft", first["id"], 2)
+    assert second["registration_closes_at"] == START + week - timedelta(hours=1)
+    assert [o["partner_id"] for o in second["organizers"]] == [LEAD, CO]
+    assert service.get_activity(first["id"])["occurrence"] == 1
+    assert store.roster(second["id"]).registrations == []
+    assert len(service.get_venue(venue["id"])["bookings"]) == 2
+
+
+def test_a_co_organizer_joining_a_published_activity_is_announced_so_partners_record_it(world):
+    service, store, _ = world
+    act = service.create_activity(body(co_organizers=[]), GROUP)
+    service.add_co_organizer(act["id"], {"partner_id": CO, "responsibility": "speakers"}, GROUP)
+    assert store.activities.find_one({"_id": act["id"]})["outbox"] == [], "a draft's changes are not announced"
+    store.remember_partner({"partner_id": MUSEUM, "name": {"zh": "馆"}, "level": "outside", "kind": "museum",
+                            "status": "approved"}, "2026-11-02T00:00:00Z")
+    service.submit_activity(act["id"], GROUP)
+    service.approve_activity(act["id"], {}, GROUP)
+    service.publish_activity(act["id"], GROUP)
+    joined = service.add_co_organizer(act["id"], {"partner_id": MUSEUM}, GROUP)
+    assert [o["partner_id"] for o in joined["organizers"]] == [LEAD, CO, MUSEUM]
+    updated = store.activities.find_one({"_id": act["id"]})["outbox"][-1]
+    assert updated["type"] == "activity.updated" and list(updated["data"]["changes"]) == ["organizers"]

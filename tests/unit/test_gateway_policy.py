@@ -1,0 +1,197 @@
+"""The policy decides alone, and every route asks it: decisions on fake ownership facts, the route audit,
+API keys, the rate limiter and the OpenAPI document built from the routes."""
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.common.errors import Forbidden, NotFound
+from services.common.metrics import merge
+from services.gateway import openapi
+from services.gateway.apikeys import ApiKey, hash_key, looks_like_key
+from services.gateway.policy import ADMIN, ADMIN_ONLY, CAMPUS_SYSTEM, PARTNER, RULES, STAFF, Principal, authorize
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.service import GatewayService
+
+MUSEUM, ARCHIVE, LEAGUE = "prt_museum", "prt_archive", "prt_league"
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+class Facts:
+    organizers = {"act_m": [{"partner_id": MUSEUM, "role": "lead"}, {"partner_id": LEAGUE, "role": "co_organizer"}],
+                  "act_a": [{"partner_id": ARCHIVE, "role": "lead"}]}
+    owners = {"ep_m": MUSEUM, "ep_a": ARCHIVE}
+
+    def organizers_of(self, activity_id):
+        if activity_id not in self.organizers:
+            raise NotFound(f"No activity {activity_id}.")
+        return self.organizers[activity_id]
+
+    def endpoint_owner(self, endpoint_id):
+        if endpoint_id not in self.owners:
+            raise NotFound(f"No endpoint {endpoint_id}.")
+        return self.owners[endpoint_id]
+
+
+def who(kind, partner=None):
+    return Principal(kind=kind, key_id=f"key_{kind}", partner_id=partner, facts=Facts())
+
+
+museum, league = who(PARTNER, MUSEUM), who(PARTNER, LEAGUE)
+
+# (principal, action, resource, expected: None = allowed, or the error)
+DECISIONS = [
+    (who(ADMIN), "anything.at_all", {}, None),
+    (who(STAFF), "partner.register", {}, None),
+    (who(STAFF), "apikey.create", {}, Forbidden),
+    (who(STAFF), "partner.approve", {}, Forbidden),
+    (who(CAMPUS_SYSTEM), "activity.read", {"activity_id": "act_a"}, None),
+    (who(CAMPUS_SYSTEM), "activity.publish", {"activity_id": "act_a"}, Forbidden),
+    (who(CAMPUS_SYSTEM), "inbox.read", {"partner_id": MUSEUM}, Forbidden),
+    (museum, "partner.read", {"partner_id": MUSEUM}, None),
+    (museum, "partner.read", {"partner_id": ARCHIVE}, NotFound),
+    (museum, "partner.list", {}, Forbidden),
+    (museum, "inbox.read", {"partner_id": ARCHIVE}, NotFound),
+    (museum, "activity.create", {"partner_id": MUSEUM}, None),
+    (museum, "activity.create", {"partner_id": ARCHIVE}, Forbidden),
+    (museum, "activity.create", {"partner_id": None}, Forbidden),
+    (museum, "activity.read", {"activity_id": "act_m"}, None),
+    (museum, "activity.read", {"activity_id": "act_a"}, NotFound),
+    (museum, "activity.read", {"activity_id": "act_missing"}, NotFound),
+    (museum, "activity.publish", {"activity_id": "act_m"}, None),
+    (league, "activity.publish", {"activity_id": "act_m"}, Forbidden),
+    (league, "activity.read", {"activity_id": "act_m"}, None),
+    (museum, "survey.read", {"activity_id": "act_a"}, NotFound),
+    (museum, "endpoint.read", {"endpoint_id": "ep_m"}, None),
+    (museum, "endpoint.read", {"endpoint_id": "ep_a"}, NotFound),
+    (museum, "delivery.list", {"endpoint_id": "ep_missing"}, NotFound),
+    (museum, "endpoint.register", {"partner_id": ARCHIVE}, Forbidden),
+    (museum, "apikey.list", {}, Forbidden),
+    (museum, "some.new_action", {}, Forbidden),
+    (who(PARTNER, None), "partner.read", {"partner_id": None}, Forbidden),
+]
+
+
+@pytest.mark.parametrize(("principal", "action", "resource", "expected"), DECISIONS)
+def test_the_policy_decides(principal, action, resource, expected):
+    if expected is None:
+        authorize(principal, action, **resource)
+    else:
+        with pytest.raises(expected):
+            authorize(principal, action, **resource)
+
+
+def test_a_hidden_object_is_answered_like_a_missing_one():
+    with pytest.raises(NotFound) as hidden:
+        authorize(museum, "activity.read", activity_id="act_a")
+    with pytest.raises(NotFound) as missing:
+        authorize(museum, "activity.read", activity_id="act_missing")
+    assert hidden.value.message.replace("act_a", "X") == missing.value.message.replace("act_missing", "X")
+
+
+def route_functions():
+    for name, member in inspect.getmembers(GatewayService, inspect.isfunction):
+        if getattr(member, "nameko_entrypoints", None) and hasattr(member, "route_doc"):
+            yield name, member
+
+
+def actions_asked(member, node: ast.expr) -> list[str]:
+    """The action names a route may ask: a constant, or an f-string over the route's ``<any(...):name>`` part,
+    expanded for every value the URL rule admits."""
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    assert isinstance(node, ast.JoinedStr), ast.dump(node)
+    (entrypoint,) = member.nameko_entrypoints
+    choices = dict((name, options.split(",")) for options, name in re.findall(r"<any\(([^)]*)\):(\w+)>",
+                                                                             entrypoint.url))
+    assert len(choices) == 1, f"{entrypoint.url}: an f-string action needs exactly one <any(...)> part"
+    ((name, options),) = choices.items()
+    template = compile(ast.Expression(node), "<action>", "eval")
+    return [eval(template, {}, {name: option}) for option in options]  # noqa: S307 - our own source
+
+
+def test_every_protected_route_asks_the_policy_first_about_an_action_it_knows():
+    seen = set()
+    for name, member in route_functions():
+        if member.route_doc.public:
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(member))))
+        body = [node for node in tree.body[0].body if not isinstance(node, ast.Expr) or
+                not isinstance(node.value, ast.Constant)]  # skip the docstring
+        call = body[0].value if isinstance(body[0], ast.Expr) else None
+        assert isinstance(call, ast.Call) and getattr(call.func, "id", None) == "authorize", name
+        for action in actions_asked(member, call.args[1]):
+            assert action in RULES or action in ADMIN_ONLY, f"{name}: {action} is neither in RULES nor ADMIN_ONLY"
+            seen.add(action)
+    assert set(RULES) <= seen | {"apikey"}, f"rules for actions no route asks: {set(RULES) - seen}"
+
+
+def test_api_keys_are_random_prefixed_hashed_and_expire():
+    key, text = ApiKey.issue(kind=STAFF, label="desk", partner_id=None, valid_for=timedelta(days=1), now=NOW,
+                             created_by="t")
+    other, other_text = ApiKey.issue(kind=STAFF, label="desk", partner_id=None, valid_for=timedelta(days=1),
+                                     now=NOW, created_by="t")
+    assert text.startswith(key.prefix + "_") and looks_like_key(text) and text != other_text
+    assert key.hash == hash_key(text) and text not in str(key.view(NOW))
+    assert key.usable(NOW) and not key.usable(NOW + timedelta(days=1))
+    assert key.view(NOW + timedelta(days=2))["status"] == "expired"
+    key.revoke(NOW, "admin")
+    assert not key.usable(NOW) and key.view(NOW)["status"] == "revoked"
+    assert key.principal() == Principal(STAFF, key.id)
+    with pytest.raises(ValueError):
+        ApiKey.issue(kind=PARTNER, label="x", partner_id=None, valid_for=timedelta(days=1), now=NOW, created_by="t")
+
+
+def test_the_rate_limiter_lets_a_burst_through_then_asks_to_wait():
+    clock = [0.0]
+    limiter = RateLimiter(3, clock=lambda: clock[0])
+    assert [limiter.take("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = limiter.take("k")
+    assert wait == pytest.approx(20.0) and RateLimiter.retry_after(wait) == "20"
+    assert limiter.take("other") == 0.0
+    clock[0] = 20.0
+    assert limiter.take("k") == 0.0
+    assert RateLimiter(0).take("k") == 0.0
+
+
+def test_the_openapi_document_describes_every_route_from_the_service_schemas():
+    document = openapi.build(GatewayService)
+    assert document["openapi"] == "3.1.0"
+    operations = {(op.method, op.path) for op in openapi.operations(GatewayService)}
+    assert ("POST", "/v1/activities") in operations and ("GET", "/v1/partners/{partner_id}") in operations
+    documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert documented == operations
+    schemas = document["components"]["schemas"]
+    assert schemas["ActivityDraft"]["additionalProperties"] is False
+    assert "lead_organizer" in schemas["ActivityDraft"]["required"]
+    create = document["paths"]["/v1/activities"]["post"]
+    assert create["x-synergy-action"] == "activity.create"
+    assert {"401", "403", "422", "429"} <= set(create["responses"])
+    assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
+    assert document["paths"]["/health"]["get"]["security"] == []
+    page = openapi.render_html(document)
+    assert "/v1/webhook-endpoints/{endpoint_id}/deliveries" in page and "<script" not in page
+
+
+def test_metrics_of_several_processes_merge_into_one_exposition():
+    one = '# HELP x_total a\n# TYPE x_total counter\nx_total{service="a"} 1.0\n'
+    two = '# HELP x_total a\n# TYPE x_total counter\nx_total{service="b"} 2.0\n'
+    merged = merge([one, two])
+    assert merged.count("# TYPE x_total counter") == 1
+    assert 'x_total{service="a"} 1.0' in merged and 'x_total{service="b"} 2.0' in merged
+
+
+def test_a_co_organizer_may_change_only_its_own_part(monkeypatch):
+    from services.gateway import policy
+    monkeypatch.setitem(policy.RULES, "activity.part.update", {PARTNER: policy.OWN_PART})
+    authorize(league, "activity.part.update", activity_id="act_m", partner_id=LEAGUE)
+    authorize(museum, "activity.part.update", activity_id="act_m", partner_id=LEAGUE)  # the lead may change all
+    with pytest.raises(Forbidden):
+        authorize(league, "activity.part.update", activity_id="act_m", partner_id=MUSEUM)
+    with pytest.raises(NotFound):
+        authorize(league, "activity.part.update", activity_id="act_a", partner_id=LEAGUE)
