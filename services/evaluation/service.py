@@ -34,7 +34,7 @@ from services.evaluation.domain import (
 )
 from services.evaluation.plans import TermPlan, term_bounds, term_of
 from services.evaluation.store import EvaluationStore, survey_view
-from services.evaluation.templates import FOLLOW_UP, IMMEDIATE
+from services.evaluation.templates import FOLLOW_UP, IMMEDIATE, STAGES
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +178,7 @@ class EvaluationService(ServiceBase):
 
     @rpc
     def get_survey(self, activity_id: str, stage: str = IMMEDIATE) -> dict:
-        survey_id = survey_id_for(str(activity_id), str(stage))
-        doc = self.store.survey_doc(survey_id)
+        doc = self.store.survey_doc(survey_id_for(str(activity_id), str(stage))) if stage in STAGES else None
         if doc is None:
             raise NotFound(f"No {stage} survey for activity {activity_id}.", {"activity_id": activity_id})
         return survey_view(doc)

@@ -192,6 +192,8 @@ def test_organizers_add_questions_only_before_the_survey_opens(clock):
         assert field in caught.value.details["errors"], bad
     with pytest.raises(NotFound):
         service.customise_survey("act_missing", "immediate", {"questions": []})
+    with pytest.raises(NotFound):
+        service.get_survey("act_1", "sometime")
     service.activity_completed(envelope("activity.completed", COMPLETED))
     survey = store.survey(IMMEDIATE_ID)
     assert survey.closes_at - survey.opened_at == timedelta(days=7)

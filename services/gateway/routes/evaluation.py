@@ -9,7 +9,7 @@ from services.gateway import schemas as api
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.policy import authorize
 
-STAGE = "<any(immediate,follow_up):stage>"
+STAGE = "<string:stage>"  # immediate | follow_up (evaluation answers 404 for anything else)
 
 
 class EvaluationRoutes:
