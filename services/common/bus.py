@@ -26,7 +26,6 @@ DEAD_LETTER_QUEUE = "synergy.dead-letter"
 # Where campus systems with a RabbitMQ user of their own publish straight onto the bus (deploy/rabbitmq/
 # definitions.json gives them write access to this exchange only); the events service consumes the queue.
 INGRESS_EXCHANGE = "synergy.ingress"
-INGRESS_QUEUE = "synergy.ingress"
 REPLY_QUEUE_PREFIX = "synergy.replies."  # + the RabbitMQ user name: the only queue such a user may read
 
 # Let kombu (and so nameko) decode structured CloudEvents bodies.
@@ -44,6 +43,12 @@ def events_exchange() -> kombu.Exchange:
 
 def dead_letter_exchange() -> kombu.Exchange:
     return kombu.Exchange(DEAD_LETTER_EXCHANGE, type="topic", durable=True)
+
+
+def ingress_exchange() -> kombu.Exchange:
+    """Where campus systems publish commands (the events service consumes them); unroutable ones are kept."""
+    return kombu.Exchange(INGRESS_EXCHANGE, type="topic", durable=True,
+                          arguments={"alternate-exchange": UNROUTED_EXCHANGE})
 
 
 def handler_queue_name(service: str, method: str) -> str:
@@ -75,8 +80,7 @@ def declare_topology(connection: kombu.Connection) -> None:
         events_exchange()(channel).declare()
         kombu.Queue(DEAD_LETTER_QUEUE, exchange=dead_letter_exchange(), routing_key="#",
                     durable=True)(channel).declare()
-        ingress = kombu.Exchange(INGRESS_EXCHANGE, type="topic", durable=True)
-        kombu.Queue(INGRESS_QUEUE, exchange=ingress, routing_key="#", durable=True)(channel).declare()
+        ingress_exchange()(channel).declare()
 
 
 class Publisher:

@@ -34,7 +34,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from services.common import failpoints, ids
-from services.common.bus import DEAD_LETTER_EXCHANGE, UNROUTED_EXCHANGE
+from services.common.bus import DEAD_LETTER_EXCHANGE, ingress_exchange
 from services.common.config import Settings, env
 from services.common.envelope import Envelope, EnvelopeError
 from services.common.errors import DECLARED, ConcurrentUpdate, SynergyError
@@ -42,13 +42,7 @@ from services.common.handlers import DeadLetteringQueueConsumer, retry_pause
 
 log = logging.getLogger(__name__)
 
-INGRESS_EXCHANGE = "synergy.ingress"
 COMMANDS = ("activity.submit", "activity.publish")
-
-
-def ingress_exchange() -> kombu.Exchange:
-    return kombu.Exchange(INGRESS_EXCHANGE, type="topic", durable=True,
-                          arguments={"alternate-exchange": UNROUTED_EXCHANGE})
 
 
 def ingress_queue(service: str, delivery_limit: int) -> kombu.Queue:

@@ -23,7 +23,7 @@ from services.gateway.http import IDEMPOTENCY_HEADER, MAX_ID_CHARS, RouteDoc
 from services.gateway.policy import ADMIN, RULES
 
 ACTION = re.compile(r"""authorize\(\s*self\.principal,\s*["']([a-z_]+\.[a-z_]+)["']""")
-PARAM = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>")  # <id>, <string:id>, <any(a,b):step>
 
 DESCRIPTION = """Synergy coordinates joint cultural work between a university library, its faculties and units,
 and outside institutions. Every request but the health checks and these documents carries an API key:

@@ -20,10 +20,12 @@ import pytest
 from pika.exceptions import ChannelClosedByBroker
 
 from deploy import bus_access
-from services.common.bus import DEAD_LETTER_QUEUE, EVENTS_EXCHANGE, INGRESS_EXCHANGE, INGRESS_QUEUE, declare_topology
+from services.common.bus import DEAD_LETTER_QUEUE, EVENTS_EXCHANGE, INGRESS_EXCHANGE, declare_topology
 from tests.support import broker
 
 pytestmark = pytest.mark.broker
+
+INGRESS_TAP = "synergy.test.ingress-tap"  # stands in for the events service's own ingress queue
 
 
 def password_hash(password: str) -> str:
@@ -80,13 +82,16 @@ def test_a_campus_user_may_only_publish_to_ingress_and_read_its_own_reply_queue(
     reply_queue = f"synergy.replies.{name}"
     body = b'{"type": "registration.requested"}'
     with connect(name, password, vhost) as campus, pika.BlockingConnection(pika.URLParameters(vhost_uri)) as ops:
+        tap = ops.channel()
+        tap.queue_declare(INGRESS_TAP, durable=True)
+        tap.queue_bind(INGRESS_TAP, INGRESS_EXCHANGE, "#")
         channel = campus.channel()
         channel.confirm_delivery()
         channel.basic_publish(INGRESS_EXCHANGE, "registration.requested", body,
                               pika.BasicProperties(user_id=name, delivery_mode=2))
         ops_channel = ops.channel()
         ops_channel.confirm_delivery()
-        method, properties, received = taken(ops, ops_channel, INGRESS_QUEUE)
+        method, properties, received = taken(ops, ops_channel, INGRESS_TAP)
         assert received == body and properties.user_id == name
 
         # a reply for it arrives on its own queue, which it may read
@@ -98,10 +103,10 @@ def test_a_campus_user_may_only_publish_to_ingress_and_read_its_own_reply_queue(
         assert refused(campus, lambda ch: getattr(ch, publish)(EVENTS_EXCHANGE, "activity.published", body)) == 403
         assert refused(campus, lambda ch: getattr(ch, publish)("", DEAD_LETTER_QUEUE, body)) == 403
         assert refused(campus, lambda ch: ch.basic_get(DEAD_LETTER_QUEUE)) == 403
-        assert refused(campus, lambda ch: ch.basic_get(INGRESS_QUEUE)) == 403
+        assert refused(campus, lambda ch: ch.basic_get(INGRESS_TAP)) == 403
         assert refused(campus, lambda ch: ch.queue_declare("its-own-queue")) == 403
         assert refused(campus, lambda ch: ch.exchange_declare("its-own-exchange", "topic")) == 403
         # it cannot pass itself off as another user: RabbitMQ refuses a user_id that is not the sender's
         assert refused(campus, lambda ch: getattr(ch, publish)(
             INGRESS_EXCHANGE, "registration.requested", body, pika.BasicProperties(user_id="campus-other"))) == 406
-        assert ops_channel.basic_get(INGRESS_QUEUE, auto_ack=True)[0] is None, "nothing refused got through"
+        assert ops_channel.basic_get(INGRESS_TAP, auto_ack=True)[0] is None, "nothing refused got through"

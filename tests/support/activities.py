@@ -16,10 +16,8 @@ REVIEW_SCORES = {"legal_qualification": 5, "resource_fit": 5, "reputation": 4, "
                  "past_performance": 3}
 
 
-def approve_partner(cluster, partner: dict, status: str = "approved") -> None:
-    """Qualify an outside partner through the partners API (review, two scoresheets, decision), and wait
-    until events has learned the new status from the bus."""
-    api, pid = cluster.api, partner["id"]
+def qualify(api, pid: str, status: str = "approved") -> None:
+    """Qualify an outside partner through the partners API: review, two scoresheets, decision."""
     assert api.post(f"/v1/partners/{pid}/review").status_code == 200
     for reviewer in ("张", "李"):
         scored = api.post(f"/v1/partners/{pid}/review/scores", {"reviewer": reviewer, "scores": REVIEW_SCORES})
@@ -29,5 +27,11 @@ def approve_partner(cluster, partner: dict, status: str = "approved") -> None:
         decision["conditions"] = ["publicity reviewed by the library"]
     decided = api.post(f"/v1/partners/{pid}/review/decision", decision)
     assert decided.status_code == 200, decided.text
+
+
+def approve_partner(cluster, partner: dict, status: str = "approved") -> None:
+    """Qualify a partner, and wait until events has learned the new status from the bus."""
+    pid = partner["id"]
+    qualify(cluster.api, pid, status)
     directory = cluster.db("events")["partner_directory"]
     eventually(lambda: (directory.find_one({"_id": pid}) or {}).get("status") == status, timeout=15)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from tests.support.activities import publish_through_approval, qualify
 from tests.support.api import Api, eventually
 
 _names = itertools.count(1)
@@ -56,7 +57,10 @@ class World:
         return Api(self.base_url, self.keys.get(principal))
 
     def fresh_draft(self, side: Side) -> str:
+        """A new activity, submitted and approved by the coordination group: ready to be published."""
         activity = created(self.admin.post("/v1/activities", lecture(side.partner, [side.co])))
+        for step in ("submit", "approve"):
+            assert self.admin.post(f"/v1/activities/{activity['id']}/{step}").status_code == 200
         side.fresh_drafts.append(activity["id"])
         return activity["id"]
 
@@ -78,10 +82,12 @@ def build_world(admin: Api, base_url: str) -> World:
         partner_body("museum"), partner_body("archive"), partner_body("youth_league", "campus"),
         partner_body("faculty", "campus")))
     sides = []
+    for outside in (museum, archive):
+        qualify(admin, outside["id"])
     for lead, co in ((museum["id"], league["id"]), (archive["id"], faculty["id"])):
         draft = created(admin.post("/v1/activities", lecture(lead, [co])))["id"]
         published = created(admin.post("/v1/activities", lecture(lead, [co])))["id"]
-        assert admin.post(f"/v1/activities/{published}/publish").status_code == 200
+        assert publish_through_approval(admin, published).status_code == 200
         endpoint = created(admin.post("/v1/webhook-endpoints", endpoint_body(lead)))["id"]
         key = issue_key(admin, "partner", lead)["id"]
         sides.append(Side(partner=lead, co=co, draft=draft, published=published, endpoint=endpoint, key=key))

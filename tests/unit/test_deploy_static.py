@@ -260,7 +260,7 @@ def test_definitions_declare_exactly_what_bus_declares(definitions):
 
 def test_definitions_match_the_bus_constants(definitions):
     exchanges = {x["name"]: x for x in definitions["exchanges"]}
-    for expected in (bus.events_exchange(), bus.dead_letter_exchange()):
+    for expected in (bus.events_exchange(), bus.dead_letter_exchange(), bus.ingress_exchange()):
         actual = exchanges[expected.name]
         assert (actual["type"], actual["durable"]) == (expected.type, expected.durable)
         assert actual["arguments"] == (expected.arguments or {})
@@ -268,7 +268,7 @@ def test_definitions_match_the_bus_constants(definitions):
     assert exchanges[bus.UNROUTED_EXCHANGE]["type"] == "fanout"
     queues = {q["name"]: q for q in definitions["queues"]}
     assert {name for name in queues if not name.startswith(bus.REPLY_QUEUE_PREFIX)} == {
-        bus.UNROUTED_QUEUE, bus.DEAD_LETTER_QUEUE, bus.INGRESS_QUEUE}
+        bus.UNROUTED_QUEUE, bus.DEAD_LETTER_QUEUE}
     assert all(q["durable"] and not q["auto_delete"] and q["arguments"] == {} for q in queues.values())
     # Handler queues dead-letter into this exchange, so it must exist before any handler queue is declared.
     handler = bus.handler_queue("notify", "on_published", "activity.published", 5)
