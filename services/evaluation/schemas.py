@@ -106,7 +106,7 @@ class ReportRequest(StrictSchema):
 
 
 class ScoreRequest(StrictSchema):
-    by = fields.String(required=True, validate=validate.OneOf(("activity", "organizer", "path", "activity_type",
-                                                               "level", "term", "joint")))
+    by = fields.String(load_default="term", validate=validate.OneOf(("activity", "organizer", "path",
+                                                                     "activity_type", "level", "term", "joint")))
     term_id = fields.String(validate=validate.Regexp(TERM_PATTERN, error="A term such as 2026-autumn."),
                             load_default=None)
