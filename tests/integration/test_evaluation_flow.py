@@ -54,8 +54,11 @@ def send(tap: Tap, event_type: str, data: dict) -> None:
 
 
 def seen(tap: Tap, event_type: str) -> list[dict]:
+    """The data of each distinct event of a type (by envelope id: two instances' outbox relays may both
+    publish a pending event, and consumers deduplicate by id)."""
     tap.drain(0.3)
-    return [json.loads(body)["data"] for properties, body in tap.messages if properties.type == event_type]
+    envelopes = [json.loads(body) for properties, body in tap.messages if properties.type == event_type]
+    return [envelope["data"] for envelope in {envelope["id"]: envelope for envelope in envelopes}.values()]
 
 
 def stop(process: subprocess.Popen) -> None:
