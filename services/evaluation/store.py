@@ -1,32 +1,203 @@
-"""The evaluation repository."""
+"""The evaluation repository: surveys (with their events), responses, the read model of activities, term plans
+and stored term reports. Whole-document writes only (services.common.documents)."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections import defaultdict
+from dataclasses import asdict, fields
+from datetime import date, datetime
 
 from pymongo import ASCENDING
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from services.common import documents
 from services.common.envelope import Envelope
-from services.evaluation.domain import Survey
+from services.evaluation.domain import CLOSED, OPEN, SCHEDULED, Response, Survey
+from services.evaluation.plans import TermPlan
+
+_SURVEY_FIELDS = {f.name for f in fields(Survey)}
+_PLAN_FIELDS = {f.name for f in fields(TermPlan)}
+
+
+def _survey_doc(survey: Survey) -> dict:
+    doc = asdict(survey)
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _survey(doc: dict) -> Survey:
+    return Survey(id=doc["_id"], **{k: v for k, v in doc.items() if k in _SURVEY_FIELDS and k != "id"})
+
+
+def _plan_doc(plan: TermPlan) -> dict:
+    doc = asdict(plan)
+    doc["_id"] = doc["term_id"]
+    doc["starts_on"], doc["ends_on"] = plan.starts_on.isoformat(), plan.ends_on.isoformat()
+    return doc
+
+
+def _plan(doc: dict) -> TermPlan:
+    values = {k: v for k, v in doc.items() if k in _PLAN_FIELDS}
+    values["starts_on"], values["ends_on"] = date.fromisoformat(doc["starts_on"]), date.fromisoformat(doc["ends_on"])
+    return TermPlan(**values)
+
+
+def survey_view(doc: dict) -> dict:
+    """A survey as organizers and the coordination group see it: no token hashes."""
+    shown = documents.public(doc)
+    shown.pop("token_hashes", None)
+    return shown
 
 
 class EvaluationStore:
     def __init__(self, db: Database):
         self.db = db
         self.surveys = db["surveys"]
+        self.responses = db["responses"]
+        self.activities = db["activities"]
+        self.plans = db["plans"]
 
     def ensure_indexes(self) -> None:
         self.surveys.create_index([("outbox_pending", ASCENDING)])
         self.surveys.create_index([("activity_id", ASCENDING)])
+        self.surveys.create_index([("status", ASCENDING), ("opens_at", ASCENDING)])
+        self.surveys.create_index([("status", ASCENDING), ("closes_at", ASCENDING)])
+        self.surveys.create_index([("token_hashes", ASCENDING)])
+        self.responses.create_index([("survey_id", ASCENDING)])
+        self.responses.create_index([("activity_id", ASCENDING)])
+        self.activities.create_index([("term_id", ASCENDING)])
+        self.activities.create_index([("organizer_ids", ASCENDING)])
+        self.plans.create_index([("outbox_pending", ASCENDING)])
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))
 
+    # surveys
     def add_survey_once(self, survey: Survey, events: list[Envelope]) -> bool:
-        doc = asdict(survey)
-        doc["_id"] = doc.pop("id")
-        return documents.insert_once(self.surveys, doc, events)
+        return documents.insert_once(self.surveys, _survey_doc(survey), events)
+
+    def survey(self, survey_id: str) -> Survey | None:
+        doc = self.surveys.find_one({"_id": survey_id})
+        return _survey(doc) if doc else None
+
+    def survey_doc(self, survey_id: str) -> dict | None:
+        return self.surveys.find_one({"_id": survey_id})
+
+    def change_survey(self, survey_id: str, change) -> dict:
+        """Apply ``change(survey) -> [Envelope]`` with its events in one write (compare-and-set)."""
+        def apply(doc: dict) -> list[Envelope]:
+            survey = _survey(doc)
+            events = change(survey)
+            doc.update(_survey_doc(survey))
+            return events
+        return documents.update(self.surveys, survey_id, apply)
 
     def surveys_of(self, activity_id: str) -> list[dict]:
-        return [documents.public(doc) for doc in self.surveys.find({"activity_id": activity_id})]
+        found = self.surveys.find({"activity_id": activity_id}).sort("_id", ASCENDING)
+        return [survey_view(doc) for doc in found]
+
+    def survey_by_token_hash(self, digest: str) -> Survey | None:
+        # ``$in``, not plain equality: nx-27017 finds nothing by equality on an indexed array field
+        doc = self.surveys.find_one({"token_hashes": {"$in": [digest]}})
+        return _survey(doc) if doc else None
+
+    def due_to_open(self, now: datetime, limit: int = 50) -> list[str]:
+        found = self.surveys.find({"status": SCHEDULED, "opens_at": {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
+
+    def due_to_close(self, now: datetime, limit: int = 50) -> list[str]:
+        found = self.surveys.find({"status": OPEN, "closes_at": {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
+
+    def partner_evaluations(self, activity_ids: list[str]) -> list[dict]:
+        wanted = set(activity_ids)
+        found = []
+        for doc in self.surveys.find({"status": CLOSED}):
+            if doc["activity_id"] in wanted:
+                found.extend(doc.get("partner_evaluations", []))
+        return found
+
+    # responses
+    def add_response(self, response: Response) -> bool:
+        """False if this token has answered before (the response id derives from it)."""
+        doc = asdict(response)
+        doc["_id"] = doc.pop("id")
+        try:
+            self.responses.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def responses_of_survey(self, survey_id: str) -> list[dict]:
+        return list(self.responses.find({"survey_id": survey_id}, {"_id": 0}))
+
+    def responses_by_activity(self, activity_ids: list[str]) -> dict[str, list[dict]]:
+        """Counted responses only: those that came while their survey was open."""
+        by_activity: dict[str, list[dict]] = defaultdict(list)
+        for activity_id in activity_ids:
+            for doc in self.responses.find({"activity_id": activity_id}, {"_id": 0}):
+                by_activity[activity_id].append(doc)
+        return by_activity
+
+    # the read model of activities
+    def activity(self, activity_id: str) -> dict | None:
+        return self.activities.find_one({"_id": activity_id})
+
+    def save_activity(self, activity_id: str, merge, event_id: str) -> None:
+        """Create or merge the activity's record, once per event."""
+        if documents.insert_once(self.activities, merge({"_id": activity_id}) | {"_applied": [event_id]}):
+            return
+
+        def change(doc: dict) -> None:
+            merge(doc)
+        documents.update(self.activities, activity_id, change, applied_event=event_id)
+
+    def activities_in_term(self, term_id: str) -> list[dict]:
+        """The term's activities, each with how many each stage of its survey invited."""
+        found = [documents.public(doc) for doc in self.activities.find({"term_id": term_id})]
+        for activity in found:
+            surveys = list(self.surveys.find({"activity_id": activity["id"]}, {"stage": 1, "invited_count": 1,
+                                                                               "topic": 1}))
+            activity["activity_id"] = activity["id"]
+            activity["invited"] = {doc["stage"]: doc.get("invited_count", 0) for doc in surveys}
+            activity["topic"] = surveys[0]["topic"] if surveys else None
+        return found
+
+    # plans and reports
+    def save_plan(self, plan: TermPlan) -> dict:
+        doc = _plan_doc(plan)
+        existing = self.plans.find_one({"_id": plan.term_id})
+        if existing is None:
+            try:
+                return documents.public(documents.insert(self.plans, doc))
+            except DuplicateKeyError:
+                existing = self.plans.find_one({"_id": plan.term_id})
+        doc["report_generated_at"] = existing.get("report_generated_at")
+        return documents.public(documents.replace(self.plans, existing | doc))
+
+    def ensure_term(self, term_id: str, starts_on: date, ends_on: date, now: datetime) -> None:
+        """Every term with an activity gets a (target-less) plan, so that its report is made at its end."""
+        plan = TermPlan(term_id=term_id, starts_on=starts_on, ends_on=ends_on, targets=[], set_by="", set_at=now)
+        documents.insert_once(self.plans, _plan_doc(plan))
+
+    def plan(self, term_id: str) -> TermPlan | None:
+        doc = self.plans.find_one({"_id": term_id})
+        return _plan(doc) if doc else None
+
+    def plans_ended(self, before: date) -> list[TermPlan]:
+        return [_plan(doc) for doc in self.plans.find({"report_generated_at": None})
+                if date.fromisoformat(doc["ends_on"]) < before]
+
+    def mark_report_generated(self, term_id: str, report: dict, events: list[Envelope], now: datetime) -> None:
+        """Store the term-end report and its event with the plan, once: a second instance finds it done."""
+        def change(doc):
+            if doc.get("report_generated_at") is not None:
+                return []
+            doc["report_generated_at"] = now
+            doc["term_end_report"] = report
+            return events
+        documents.update(self.plans, term_id, change)
+
+    def term_end_report(self, term_id: str) -> dict | None:
+        doc = self.plans.find_one({"_id": term_id})
+        return doc.get("term_end_report") if doc else None

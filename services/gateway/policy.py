@@ -114,8 +114,16 @@ RULES: dict[str, dict[str, str]] = {
     "volunteer.cancel": {STAFF: ANY, PARTNER: ORGANIZER},
     "volunteer.confirm_hours": {STAFF: ANY, PARTNER: ORGANIZER},
     "participation.read": {STAFF: ANY, CAMPUS_SYSTEM: ANY},
-    # evaluation
+    # evaluation: organizers see and add to their surveys; the coordination group sets plans and reads all;
+    # a partner reads its own unit's report (``partner_id`` = the unit; the whole-term report is hidden)
     "survey.read": {**READERS, PARTNER: ORGANIZER},
+    "survey.customise": {STAFF: ANY, PARTNER: ORGANIZER},
+    "survey.close": {STAFF: ANY},
+    "score.read": dict(READERS),
+    "synergy.read": dict(READERS),
+    "plan.set": {STAFF: ANY},
+    "plan.read": dict(READERS),
+    "report.read": {**READERS, PARTNER: OWN_PARTNER},
     # notify
     "endpoint.register": {STAFF: ANY, PARTNER: ACTS_AS},
     "endpoint.read": {STAFF: ANY, PARTNER: ENDPOINT_OWNER},

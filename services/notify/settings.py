@@ -44,4 +44,5 @@ class NotifySettings:
         return ssl.create_default_context(cafile=self.smtp_ca_file or None)
 
     def survey_link(self, survey_id: str, token: str) -> str:
-        return f"{self.public_base_url}/v1/surveys/{quote(survey_id)}/respond?token={quote(token)}"
+        """Where an attendee answers: evaluation's public route, reached by the token alone."""
+        return f"{self.public_base_url}/v1/respond/{quote(token)}"

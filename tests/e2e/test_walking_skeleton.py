@@ -162,7 +162,8 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_stored_or_announc
 
     created = api.post("/v1/activities", lecture(lead["id"], [])).json()
     assert publish_through_approval(api, created["id"]).status_code == 200
-    eventually(lambda: counts(cluster)["surveys"] == before["surveys"] + 1, timeout=5)
+    eventually(lambda: (counts(cluster)["surveys"], counts(cluster)["inbox"]) ==  # every reaction has settled
+               (before["surveys"] + 1, before["inbox"] + 1), timeout=10)
     settled = counts(cluster)
     twice = api.post(f"/v1/activities/{created['id']}/publish")
     assert twice.status_code == 409

@@ -168,3 +168,49 @@ def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):
     assert [r["status"] for r in store.registrants_of("act_1")] == ["confirmed"]
     assert [r["id"] for r in store.due_reminders(NOW)] == ["reg_1"]
     assert store.due_reminders(NOW - timedelta(seconds=1)) == []
+
+
+def test_evaluation_store_finds_a_survey_by_token_hash_and_due_work_by_time(db):
+    from datetime import timedelta as td
+
+    from services.evaluation.domain import Response, new_token, response_id_for, token_hash
+    store = EvaluationStore(db)
+    store.ensure_indexes()
+    activity = {"activity_id": "act_1", "activity_type": "lecture", "title": {"zh": "讲座"}, "paths": ["space"],
+                "organizers": [{"partner_id": "p1"}]}
+    survey = Survey.prepare_for(activity, NOW)
+    survey.schedule(NOW, td(days=14))
+    store.add_survey_once(survey, [])
+    assert store.due_to_open(NOW - td(seconds=1)) == [] and store.due_to_open(NOW) == [survey.id]
+    tokens = [new_token() for _ in range(3)]
+    store.change_survey(survey.id, lambda s: s.open(tokens, NOW) and [])
+    assert store.survey_by_token_hash(token_hash(tokens[1])).id == survey.id
+    assert store.survey_by_token_hash(token_hash(new_token())) is None
+    assert store.due_to_close(NOW + td(days=13)) == [] and store.due_to_close(NOW + td(days=14)) == [survey.id]
+    response = Response(id=response_id_for(tokens[0]), survey_id=survey.id, activity_id="act_1", stage="immediate",
+                        answers={"knowledge": 5}, language="zh", submitted_at=NOW)
+    assert store.add_response(response) is True and store.add_response(response) is False
+    assert [r["answers"] for r in store.responses_by_activity(["act_1"])["act_1"]] == [{"knowledge": 5}]
+    assert isinstance(store.survey(survey.id).closes_at, datetime)
+
+
+def test_evaluation_store_keeps_one_plan_per_term_and_finds_ended_terms(db):
+    from datetime import date
+
+    from services.evaluation.plans import TermPlan
+    store = EvaluationStore(db)
+    store.ensure_indexes()
+    store.ensure_term("2026-autumn", date(2026, 8, 1), date(2027, 1, 31), NOW)
+    store.ensure_term("2026-autumn", date(2026, 8, 1), date(2027, 1, 31), NOW)
+    assert store.plan("2026-autumn").targets == []
+    target = {"dimension": "all", "key": None, "measure": "activities", "target": 3}
+    store.save_plan(TermPlan(term_id="2026-autumn", starts_on=date(2026, 8, 1), ends_on=date(2027, 1, 31),
+                             targets=[target], set_by="admin", set_at=NOW))
+    assert store.plan("2026-autumn").targets == [target] and db.plans.count_documents({}) == 1
+    assert store.plans_ended(date(2027, 1, 31)) == []
+    assert [p.term_id for p in store.plans_ended(date(2027, 2, 1))] == ["2026-autumn"]
+    store.mark_report_generated("2026-autumn", {"term_id": "2026-autumn"}, [event()], NOW)
+    store.mark_report_generated("2026-autumn", {"term_id": "2026-autumn"}, [event(2)], NOW)
+    assert store.plans_ended(date(2027, 2, 1)) == []
+    assert len(db.plans.find_one({"_id": "2026-autumn"})["outbox"]) == 1
+    assert store.term_end_report("2026-autumn") == {"term_id": "2026-autumn"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.gateway import schemas as api
 from services.gateway.http import body_field, endpoint, json_response, read_json
 from services.gateway.policy import authorize
 
@@ -18,7 +19,7 @@ def _body(request: Request) -> dict:
 class NotifyRoutes:
     # webhook endpoints of a partner
     @http("POST", ENDPOINTS)
-    @endpoint(secrets=("secret",))  # never kept for Idempotency-Key replays
+    @endpoint(secrets=("secret",), answers={201: api.EndpointCreated})  # never kept for Idempotency-Key replays
     def register_endpoint(self, request: Request, partner_id: str) -> Response:
         authorize(self.principal, "endpoint.register", partner_id=partner_id)
         created = self.notify.register_endpoint(partner_id, read_json(request))
@@ -31,7 +32,7 @@ class NotifyRoutes:
         return json_response({"items": self.notify.list_endpoints(partner_id)})
 
     @http("GET", ENDPOINTS + "/<string:endpoint_id>")
-    @endpoint()
+    @endpoint(answers={200: api.EndpointView})
     def get_endpoint(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "endpoint.read", partner_id=partner_id, endpoint_id=endpoint_id)
         return json_response(self.notify.get_endpoint(partner_id, endpoint_id))
@@ -74,7 +75,7 @@ class NotifyRoutes:
 
     # the first routes, kept: the owner named in the body, or found from the endpoint
     @http("POST", "/v1/webhook-endpoints")
-    @endpoint(secrets=("secret",))  # never kept for Idempotency-Key replays
+    @endpoint(secrets=("secret",), answers={201: api.EndpointCreated})  # never kept for Idempotency-Key replays
     def register_endpoint_legacy(self, request: Request) -> Response:
         authorize(self.principal, "endpoint.register", partner_id=body_field(request, "owner_partner_id"))
         payload = read_json(request)
@@ -83,14 +84,14 @@ class NotifyRoutes:
         return json_response(created, 201, {"Location": f"/v1/partners/{owner}/webhook-endpoints/{created['id']}"})
 
     @http("GET", "/v1/webhook-endpoints/<string:endpoint_id>")
-    @endpoint()
+    @endpoint(answers={200: api.EndpointView})
     def get_endpoint_legacy(self, request: Request, endpoint_id: str) -> Response:
         authorize(self.principal, "endpoint.read", endpoint_id=endpoint_id)
         owner = self.notify.endpoint_owner(endpoint_id)
         return json_response(self.notify.get_endpoint(owner, endpoint_id))
 
     @http("GET", "/v1/webhook-endpoints/<string:endpoint_id>/deliveries")
-    @endpoint()
+    @endpoint(answers={200: api.ItemList})
     def endpoint_deliveries_legacy(self, request: Request, endpoint_id: str) -> Response:
         authorize(self.principal, "delivery.list", endpoint_id=endpoint_id)
         owner = self.notify.endpoint_owner(endpoint_id)
