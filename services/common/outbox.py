@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 
-import eventlet
-from eventlet.event import Event
-from nameko.extensions import DependencyProvider
 from pymongo.collection import Collection
 
 from services.common import failpoints, metrics
+from services.common.background import WokenLoop
 from services.common.bus import Publisher
 from services.common.config import Settings
 from services.common.documents import MAX_ATTEMPTS
@@ -58,56 +56,26 @@ def _forget(collection: Collection, doc_id: str, sent: set[str]) -> None:
     log.warning("could not mark events of %s as sent; they will be sent again and deduplicated", doc_id)
 
 
-class OutboxRelay(DependencyProvider):
+class OutboxRelay(WokenLoop):
     """Runs the relay in the background of a service for the named collections of its database."""
+
+    identifier = "outbox-relay"
 
     def __init__(self, *collections: str):
         self.collection_names = collections
-        self._wake = Event()
-        self._running = False
 
     def setup(self):
+        super().setup()
         self.settings = Settings.from_env()
         self.publisher = Publisher(self.settings.amqp_uri)
         db = database(self.container.service_name, self.settings)
         self.collections = [db[name] for name in self.collection_names]
 
-    def start(self):
-        self._running = True
-        self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+    def interval(self) -> float:
+        return self.settings.outbox_poll_seconds
 
-    def stop(self):
-        self._running = False
-        self.kick()
+    def tick(self) -> int:
+        return sum(relay_pending(collection, self.publisher) for collection in self.collections)
 
-    def kill(self):
-        self.stop()
-
-    def kick(self):
-        if not self._wake.ready():
-            self._wake.send(True)
-
-    def worker_teardown(self, worker_ctx):
-        self.kick()
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def _run(self):
-        backoff = 0.1
-        while self._running:
-            with eventlet.Timeout(self.settings.outbox_poll_seconds, False):
-                self._wake.wait()
-            if self._wake.ready():
-                self._wake.reset()
-            if not self._running:
-                break
-            try:
-                for collection in self.collections:
-                    relay_pending(collection, self.publisher)
-                backoff = 0.1
-            except Exception:  # noqa: BLE001 - the relay must outlive broker and store outages
-                log.exception("outbox relay failed; retrying in %.1fs", backoff)
-                eventlet.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+    def finish(self) -> None:
         self.publisher.close()
