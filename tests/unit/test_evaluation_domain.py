@@ -285,3 +285,14 @@ def test_a_unit_report_keeps_only_the_units_activities():
     assert report["plan"] is None and report["scope"] == {"kind": "unit", "partner_id": "prt_1",
                                                           "name": {"zh": "单位1", "en": "Unit 1"}}
     assert list(report["scores"]["organizer"]) == ["prt_1"]
+
+
+def test_an_outcome_target_with_too_few_answers_is_shown_as_such_on_the_page():
+    report = reports.build(term_id="2026-autumn", scope=reports.COORDINATION_GROUP,
+                           activities=[activity("act_a")], responses={}, plan=plan(), partner_evaluations=[],
+                           minimum=5, now=NOW, today=date(2026, 12, 5))
+    outcome = next(t for t in report["plan"]["targets"] if t["measure"] == "share_agreeing")
+    assert outcome["status"] == "too_few" and "share" not in outcome
+    page = reports.to_html(report)
+    row = page.split("outcome: knowledge (share agreeing)")[1].split("</tr>")[0]
+    assert "90%" in row and "too few to score" in row
