@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from synergy_client import NotFound
 from synergy_cli.app import App, body_from, examples, output_options, progress, read_json_file, with_app
+from synergy_client import NotFound
 
 ENDPOINT_COLUMNS = ["id", "owner_partner_id", "url", "event_types", "status", "description", "created_at"]
 DELIVERY_COLUMNS = ["id", "event_type", "state", "attempt_count", "last_status", "next_attempt_at"]
@@ -151,7 +151,7 @@ def inbox_mark(app: App, recipient_id: str, item_ids: tuple[str, ...], everythin
         raise click.UsageError("name the items, or give --all")
     if everything:
         item_ids = tuple(item.id for item in app.client.inbox(recipient_id, unread=not unread)
-                         if item.read != unread)
+                         if item.read == unread)
     results = []
     with progress(item_ids, "marking") as bar:
         for item_id in bar:
