@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import click
 
-from synergy_cli.app import App, body_from, examples, output_options, progress, read_json_file, with_app
+from synergy_cli.app import (
+    App,
+    body_from,
+    examples,
+    output_options,
+    progress,
+    read_json_file,
+    with_app,
+    working,
+)
 from synergy_client import NotFound
 
 ENDPOINT_COLUMNS = ["id", "owner_partner_id", "url", "event_types", "status", "description", "created_at"]
@@ -116,7 +125,8 @@ def endpoint_deliveries(app: App, endpoint_id: str, state: str | None) -> None:
 def replay(app: App, endpoint_id: str, since: str) -> None:
     """Send again every failed delivery of an endpoint since a time.
     POST /v1/partners/{owner}/webhook-endpoints/{id}/replay."""
-    done = app.client.replay_failed(endpoint_id, since)
+    with working("replaying"):
+        done = app.client.replay_failed(endpoint_id, since)
     app.out.rows([{"delivery_id": d} if isinstance(d, str) else d for d in done.get("replayed", [])],
                  ["delivery_id"])
     app.out.note(f"{done.get('count', 0)} failed deliveries sent again")
