@@ -1,11 +1,15 @@
 """What every command shares: the settings, the output, the client, and how options are declared."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import itertools
 import json
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +105,37 @@ def body_from(file: str | None, **fields: Any) -> dict[str, Any]:
 def progress(items, label: str, length: int | None = None):
     """A progress bar on stderr (drawn only on a terminal); iterate over what it returns."""
     return click.progressbar(items, label=label, length=length, file=sys.stderr, show_pos=True)
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def working(label: str, every: float = 0.2) -> Iterator[None]:
+    """A moving bar with the seconds waited, on stderr, while one long request runs (an import, an export, a
+    report): drawn only on a terminal, so that a script's stdout and stderr stay as they were."""
+    if not stderr_is_terminal():
+        yield
+        return
+    started, done = time.monotonic(), threading.Event()
+    bar = click.progressbar(itertools.count(), label=label, file=sys.stderr, show_eta=False, show_percent=False,
+                            item_show_func=lambda _: f"{time.monotonic() - started:.0f}s")
+
+    def tick() -> None:
+        while not done.wait(every):
+            bar.update(1)
+    with bar:
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            ticker.join()
 
 
 def with_app(command: Callable) -> Callable:

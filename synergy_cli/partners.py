@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from synergy_cli.app import App, body_from, examples, output_options, with_app
+from synergy_cli.app import App, body_from, examples, output_options, with_app, working
 from synergy_client import ApiError
 
 LEVELS = ["library", "campus", "outside"]
@@ -151,7 +151,8 @@ def recommend(app: App, themes, paths, resources, level, limit) -> None:
 @with_app
 def export_partners(app: App, path: str, level, kind, status) -> None:
     """Write partners to a CSV file that `partners import` reads back. GET /v1/partners.csv."""
-    text = app.client.export_partners_csv(level=level, kind=kind, status=status)
+    with working("exporting"):
+        text = app.client.export_partners_csv(level=level, kind=kind, status=status)
     count = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
     if path == "-":
         sys.stdout.write(text)
@@ -197,7 +198,8 @@ def import_partners(app: App, path: str, partial: bool, report: str | None) -> i
     key = "partners-import-" + hashlib.sha256(f"{partial}\n{text}".encode()).hexdigest()[:40]
     app.out.note("importing ...")
     try:
-        result = app.client.import_partners_csv(text, partial=partial, idempotency_key=key)
+        with working("importing"):
+            result = app.client.import_partners_csv(text, partial=partial, idempotency_key=key)
     except ApiError as exc:
         lines = {k: v for k, v in exc.errors.items() if str(k).isdigit()}
         if exc.status != 422 or not lines:

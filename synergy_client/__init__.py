@@ -24,6 +24,7 @@ from synergy_client.types import (
     Partner,
     Readiness,
     Survey,
+    Venue,
     WebhookEndpoint,
 )
 
@@ -31,5 +32,5 @@ __all__ = [
     "Activity", "Agreement", "ApiError", "BadRequest", "Conflict", "ConnectionFailed", "Delivery", "Forbidden",
     "InboxItem", "NotFound", "Partner", "PreconditionFailed", "RateLimited", "Readiness", "RetryPolicy",
     "ServerError", "Survey", "SynergyClient", "SynergyClientError", "Unauthenticated", "ValidationFailed",
-    "WebhookEndpoint", "new_idempotency_key",
+    "Venue", "WebhookEndpoint", "new_idempotency_key",
 ]

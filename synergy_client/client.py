@@ -21,6 +21,7 @@ R = TypeVar("R", bound=types.Resource)
 
 CURSOR_PARAM = "after"     # the query parameter that takes a page's next_cursor
 CURSOR_FIELD = "next_cursor"
+PREFERENCE_FIELDS = ("email", "language", "channels", "mode", "events", "follow")  # what a PUT takes back
 
 
 def new_idempotency_key() -> str:
@@ -236,14 +237,37 @@ class SynergyClient:
     def inbox(self, recipient_id: str, *, unread: bool = False) -> list[types.InboxItem]:
         """A partner's (``prt_…``), a person's (``person:<id>``) or the coordination group's
         (``coordination_group``) inbox, every page, newest first."""
-        if recipient_id == "coordination_group":
-            path = "/v1/coordination-group/inbox"
-        elif recipient_id.startswith("person:"):
-            path = f"/v1/people/{segment(recipient_id.removeprefix('person:'))}/inbox"
-        else:
-            path = f"/v1/partners/{segment(recipient_id)}/inbox"
+        path = self.inbox_path(recipient_id)
         params = {"unread": "true" if unread else None, "limit": 200}
         return [types.InboxItem.from_api(item) for item in self.items(path, params, cursor_param="before")]
+
+    def inbox_path(self, recipient_id: str) -> str:
+        """The inbox route of a partner (``prt_…``), a person (``person:<id>``) or ``coordination_group``."""
+        if recipient_id == "coordination_group":
+            return "/v1/coordination-group/inbox"
+        if recipient_id.startswith("person:"):
+            return f"/v1/people/{segment(recipient_id.removeprefix('person:'))}/inbox"
+        return f"/v1/partners/{segment(recipient_id)}/inbox"
+
+    def mark_inbox_item(self, recipient_id: str, item_id: str, *, read: bool = True) -> dict[str, Any]:
+        """Mark one inbox item read (or unread again)."""
+        return self.post(f"{self.inbox_path(recipient_id)}/{segment(item_id)}", {"read": read})
+
+    def notification_preferences(self, person_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/people/{segment(person_id)}/notification-preferences")
+
+    def set_notification_preferences(self, person_id: str, preferences: dict[str, Any]) -> dict[str, Any]:
+        """Replace a person's preferences as a whole (what is left out takes its default)."""
+        return self.transport.request("PUT", f"/v1/people/{segment(person_id)}/notification-preferences",
+                                      json_body=preferences).body
+
+    def update_notification_preferences(self, person_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change some preferences, keeping the others: read them, then PUT them back changed (with
+        ``If-Match``)."""
+        def changed(current: dict[str, Any]) -> dict[str, Any]:
+            kept = {k: v for k, v in current.items() if k in PREFERENCE_FIELDS}
+            return {**kept, **changes}
+        return self.update(f"/v1/people/{segment(person_id)}/notification-preferences", changed, method="PUT")
 
     # ---- activities ----
 
@@ -289,6 +313,87 @@ class SynergyClient:
 
     def participation(self, person_id: str) -> dict[str, Any]:
         return self.get(f"/v1/people/{segment(person_id)}/participation")
+
+    def add_occurrence(self, activity_id: str, starts_at: str, ends_at: str, *,
+                       idempotency_key: str | None = None) -> types.Activity:
+        """The next occurrence of the activity's series, at other times: a new draft."""
+        return types.Activity.from_api(self.create(f"/v1/activities/{segment(activity_id)}/occurrences",
+                                                   {"starts_at": starts_at, "ends_at": ends_at},
+                                                   idempotency_key=idempotency_key))
+
+    def add_co_organizer(self, activity_id: str, partner_id: str, responsibility: str = "") -> types.Activity:
+        return types.Activity.from_api(self.create(f"/v1/activities/{segment(activity_id)}/organizers",
+                                                   {"partner_id": partner_id, "responsibility": responsibility}))
+
+    def set_organizer_part(self, activity_id: str, partner_id: str, part: str,
+                           entries: list[dict[str, Any]]) -> types.Activity:
+        """Replace an organizer's ``contributions`` or ``tasks`` as a whole."""
+        path = f"/v1/activities/{segment(activity_id)}/organizers/{segment(partner_id)}/{segment(part)}"
+        return types.Activity.from_api(self.transport.request("PUT", path, json_body={part: entries}).body)
+
+    def register_person(self, activity_id: str, person: dict[str, Any], *,
+                        idempotency_key: str | None = None) -> dict[str, Any]:
+        """Register a person (``{person_id, email, language, audience}``): confirmed, or waitlisted when full;
+        the answer carries the check-in code."""
+        return self.create(f"/v1/activities/{segment(activity_id)}/registrations", person,
+                           idempotency_key=idempotency_key)
+
+    def registration(self, activity_id: str, registration_id: str) -> dict[str, Any]:
+        return self.get(f"/v1/activities/{segment(activity_id)}/registrations/{segment(registration_id)}")
+
+    def cancel_registration(self, activity_id: str, registration_id: str) -> dict[str, Any]:
+        return self.create(f"/v1/activities/{segment(activity_id)}/registrations/{segment(registration_id)}/cancel")
+
+    def add_volunteer_role(self, activity_id: str, role: dict[str, Any]) -> dict[str, Any]:
+        """``{name: {zh, en}, description}``; the answer lists the roles and shifts."""
+        return self.create(f"/v1/activities/{segment(activity_id)}/volunteer-roles", role)
+
+    def add_volunteer_shift(self, activity_id: str, shift: dict[str, Any]) -> dict[str, Any]:
+        """``{role_id, starts_at, ends_at, places}``."""
+        return self.create(f"/v1/activities/{segment(activity_id)}/volunteer-shifts", shift)
+
+    def volunteer_shifts(self, activity_id: str) -> dict[str, Any]:
+        """The roles and shifts of an activity, with places taken."""
+        return self.get(f"/v1/activities/{segment(activity_id)}/volunteer-shifts")
+
+    # ---- venues ----
+
+    def register_venue(self, venue: dict[str, Any], *, idempotency_key: str | None = None) -> types.Venue:
+        return types.Venue.from_api(self.create("/v1/venues", venue, idempotency_key=idempotency_key))
+
+    def venue(self, venue_id: str) -> types.Venue:
+        return types.Venue.from_api(self.get(f"/v1/venues/{segment(venue_id)}"))
+
+    def venues(self) -> list[types.Venue]:
+        return [types.Venue.from_api(item) for item in self.get("/v1/venues")["items"]]
+
+    # ---- evaluation: scores, synergy, term plans and reports ----
+
+    def scores(self, *, by: str = "term", term_id: str | None = None) -> dict[str, Any]:
+        """Outcome scores of a term (the current one unless named) grouped ``by`` activity, organizer, path,
+        activity_type, level, term or joint: ``{term_id, by, minimum_responses, groups: {key: {...}}}``."""
+        return self.get("/v1/scores", {"by": by, "term_id": term_id})
+
+    def synergy(self, term_id: str) -> dict[str, Any]:
+        """Co-organized against single-organizer activities, and each pair of levels, outcome by outcome."""
+        return self.get(f"/v1/terms/{segment(term_id)}/synergy")
+
+    def term_plan(self, term_id: str) -> dict[str, Any]:
+        """``{plan, progress}``: the targets and how far the term has come towards each."""
+        return self.get(f"/v1/terms/{segment(term_id)}/plan")
+
+    def set_term_plan(self, term_id: str, plan: dict[str, Any]) -> dict[str, Any]:
+        """Replace the plan of a term (``{title, starts_on, ends_on, targets: [...]}``)."""
+        return self.transport.request("PUT", f"/v1/terms/{segment(term_id)}/plan", json_body=plan).body
+
+    def term_report(self, term_id: str, fmt: str = "json", *, unit: str | None = None,
+                    term_end: bool = False) -> Any:
+        """The term report now (or the one kept when the term ended, ``term_end``): a document for ``json``,
+        the text of the file for ``csv`` and ``html``. ``unit``: one partner's report."""
+        path = f"/v1/terms/{segment(term_id)}/report" + ("/term-end" if term_end else "")
+        accept = {"json": "application/json", "csv": "text/csv", "html": "text/html"}.get(fmt, "*/*")
+        return self.transport.request("GET", path, params={"format": fmt, "unit": unit},
+                                      headers={"Accept": f"{accept}, application/problem+json"}).body
 
     # ---- API keys ----
 
@@ -348,9 +453,26 @@ class SynergyClient:
 
     def replay_failed(self, endpoint_id: str, since: str, partner_id: str | None = None) -> dict[str, Any]:
         """Send again every failed delivery of an endpoint created since a time (RFC 3339)."""
+        return self.create(f"{self._endpoint_path(endpoint_id, partner_id)}/replay", {"since": since})
+
+    def _endpoint_path(self, endpoint_id: str, partner_id: str | None) -> str:
         owner = partner_id or self.endpoint(endpoint_id).owner_partner_id
-        return self.create(f"/v1/partners/{segment(owner)}/webhook-endpoints/{segment(endpoint_id)}/replay",
-                           {"since": since})
+        return f"/v1/partners/{segment(owner)}/webhook-endpoints/{segment(endpoint_id)}"
+
+    def update_endpoint(self, endpoint_id: str, changes: dict[str, Any],
+                        partner_id: str | None = None) -> types.WebhookEndpoint:
+        """PATCH url, event_types, filters, description or status (enabled, disabled), read first and sent with
+        ``If-Match``."""
+        path = self._endpoint_path(endpoint_id, partner_id)
+        return types.WebhookEndpoint.from_api(self.update(path, lambda _: changes))
+
+    def rotate_endpoint_secret(self, endpoint_id: str, overlap_hours: float | None = None,
+                               partner_id: str | None = None) -> types.WebhookEndpoint:
+        """A new ``whsec_`` secret, in this answer only; the old one keeps signing for the overlap. Sent without
+        an idempotency key: a repeat would answer without the secret, so a lost answer means rotating again."""
+        body = {} if overlap_hours is None else {"overlap_hours": overlap_hours}
+        return types.WebhookEndpoint.from_api(self.post(f"{self._endpoint_path(endpoint_id, partner_id)}"
+                                                        "/rotate-secret", body))
 
     def failed_emails(self, state: str = "failed") -> list[dict[str, Any]]:
         return self.get("/v1/notify/emails", {"state": state, "limit": 200})["items"]

@@ -120,6 +120,17 @@ class Survey(Resource):
 
 
 @dataclass
+class Venue(Resource):
+    id: str = ""
+    name: str = ""
+    kind: str = ""                    # library_space, partner_space
+    partner_id: str | None = None     # the partner offering a partner space
+    capacity: int | None = None
+    address: str = ""
+    bookings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class Readiness(Resource):
     ready: bool = False
     services: dict[str, Any] = field(default_factory=dict)

@@ -45,7 +45,12 @@ class ScriptedServer:
                 outer.seen.append(seen)
                 answer = outer.queued.popleft() if outer.queued else outer.route(self.command, parts.path,
                                                                                  seen.query, seen)
-                data = b"" if answer.body is None else json.dumps(answer.body).encode()
+                if answer.body is None:
+                    data = b""
+                elif isinstance(answer.body, str) and "json" not in answer.content_type:
+                    data = answer.body.encode()  # a text file as it is (CSV, HTML, iCalendar)
+                else:
+                    data = json.dumps(answer.body).encode()
                 self.send_response(answer.status)
                 for key, value in (answer.headers or {}).items():
                     self.send_header(key, value)

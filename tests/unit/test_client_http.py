@@ -237,6 +237,116 @@ def test_publishing_a_draft_takes_the_review_steps_where_the_api_asks_for_them(c
         ("POST", "approve", {"comments": ""}), ("POST", "publish", None)]
 
 
+
+def test_an_endpoint_is_changed_on_its_owner_path_with_if_match(client, server):
+    def route(method, path, query, seen):
+        if path == "/v1/webhook-endpoints/whe_1":
+            return Answer(200, {"id": "whe_1", "owner_partner_id": "prt_9", "status": "enabled"})
+        if method == "GET":
+            return Answer(200, {"id": "whe_1", "owner_partner_id": "prt_9", "status": "enabled"}, {"ETag": '"e1"'})
+        return Answer(200, {"id": "whe_1", "owner_partner_id": "prt_9", **seen.body})
+
+    server.route = route
+    assert client.update_endpoint("whe_1", {"status": "disabled"}).status == "disabled"
+    assert [(s.method, s.path, s.headers.get("If-Match"), s.body) for s in server.seen] == [
+        ("GET", "/v1/webhook-endpoints/whe_1", None, None),
+        ("GET", "/v1/partners/prt_9/webhook-endpoints/whe_1", None, None),
+        ("PATCH", "/v1/partners/prt_9/webhook-endpoints/whe_1", '"e1"', {"status": "disabled"})]
+
+
+def test_a_secret_rotation_carries_no_idempotency_key_and_is_not_repeated_on_5xx(client, server):
+    server.script(unavailable())
+    with pytest.raises(ServerError):
+        client.rotate_endpoint_secret("whe_1", 2, partner_id="prt_9")
+    server.script(Answer(200, {"id": "whe_1", "secret": "whsec_new"}))
+    rotated = client.rotate_endpoint_secret("whe_1", partner_id="prt_9")
+    assert rotated.secret == "whsec_new" and "whsec_new" not in repr(rotated)
+    assert [(s.path, s.body, "Idempotency-Key" in s.headers) for s in server.seen] == [
+        ("/v1/partners/prt_9/webhook-endpoints/whe_1/rotate-secret", {"overlap_hours": 2}, False),
+        ("/v1/partners/prt_9/webhook-endpoints/whe_1/rotate-secret", {}, False)]
+
+
+def test_preferences_changed_keep_the_others_and_are_put_back_with_if_match(client, server):
+    current = {"person_id": "stu_1", "email": "li@campus.example", "language": "zh-CN", "channels": ["email"],
+               "mode": "immediate", "events": ["activity.published"], "follow": {}, "updated_at": None}
+
+    def route(method, path, query, seen):
+        if method == "GET":
+            return Answer(200, current, {"ETag": '"p1"'})
+        return Answer(200, dict(seen.body, person_id="stu_1"))
+
+    server.route = route
+    saved = client.update_notification_preferences("stu_1", {"mode": "weekly_digest"})
+    assert saved["mode"] == "weekly_digest" and saved["email"] == "li@campus.example"
+    put = server.seen[-1]
+    assert (put.method, put.path, put.headers.get("If-Match")) == (
+        "PUT", "/v1/people/stu_1/notification-preferences", '"p1"')
+    assert set(put.body) == {"email", "language", "channels", "mode", "events", "follow"}  # nothing read-only
+
+
+def test_inbox_items_are_marked_on_the_recipient_s_route(client, server):
+    server.route = lambda method, path, query, seen: Answer(200, {"id": path.rsplit("/", 1)[-1], **seen.body})
+    for recipient in ("prt_1", "person:stu 1", "coordination_group"):
+        assert client.mark_inbox_item(recipient, "inb_1", read=recipient != "prt_1")["id"] == "inb_1"
+    assert [(s.path, s.body) for s in server.seen] == [
+        ("/v1/partners/prt_1/inbox/inb_1", {"read": False}),
+        ("/v1/people/stu%201/inbox/inb_1", {"read": True}),
+        ("/v1/coordination-group/inbox/inb_1", {"read": True})]
+
+
+def test_activity_parts_registrations_volunteers_and_venues_go_to_their_routes(client, server):
+    server.route = lambda method, path, query, seen: Answer(201 if method == "POST" else 200,
+                                                            {"id": "x", "items": [{"id": "ven_1", "name": "Hall"}]})
+    client.set_organizer_part("act_1", "prt_2", "tasks", [{"title": "Posters", "due_at": "2026-12-01T10:00:00Z"}])
+    client.add_occurrence("act_1", "2026-12-12T10:00:00+08:00", "2026-12-12T12:00:00+08:00")
+    client.add_co_organizer("act_1", "prt_3", "speakers")
+    client.register_person("act_1", {"person_id": "stu_1", "email": "li@campus.example"})
+    client.cancel_registration("act_1", "reg_1")
+    client.add_volunteer_role("act_1", {"name": {"zh": "引导员"}})
+    client.add_volunteer_shift("act_1", {"role_id": "rol_1", "starts_at": "a", "ends_at": "b", "places": 2})
+    assert [v.name for v in client.venues()] == ["Hall"]
+    client.register_venue({"name": "Hall", "kind": "library_space"})
+    assert [(s.method, s.path, s.body, "Idempotency-Key" in s.headers) for s in server.seen] == [
+        ("PUT", "/v1/activities/act_1/organizers/prt_2/tasks",
+         {"tasks": [{"title": "Posters", "due_at": "2026-12-01T10:00:00Z"}]}, False),
+        ("POST", "/v1/activities/act_1/occurrences",
+         {"starts_at": "2026-12-12T10:00:00+08:00", "ends_at": "2026-12-12T12:00:00+08:00"}, True),
+        ("POST", "/v1/activities/act_1/organizers", {"partner_id": "prt_3", "responsibility": "speakers"}, True),
+        ("POST", "/v1/activities/act_1/registrations", {"person_id": "stu_1", "email": "li@campus.example"}, True),
+        ("POST", "/v1/activities/act_1/registrations/reg_1/cancel", None, True),
+        ("POST", "/v1/activities/act_1/volunteer-roles", {"name": {"zh": "引导员"}}, True),
+        ("POST", "/v1/activities/act_1/volunteer-shifts",
+         {"role_id": "rol_1", "starts_at": "a", "ends_at": "b", "places": 2}, True),
+        ("GET", "/v1/venues", None, False),
+        ("POST", "/v1/venues", {"name": "Hall", "kind": "library_space"}, True)]
+
+
+def test_term_reports_come_as_text_or_as_a_document_and_plans_are_put(client, server):
+    def route(method, path, query, seen):
+        if method == "PUT":
+            return Answer(200, dict(seen.body, term_id="2026-autumn"))
+        fmt = query.get("format", ["json"])[0]
+        if fmt == "json":
+            return Answer(200, {"term_id": "2026-autumn"})
+        return Answer(200, "section,group\r\n历史,1\r\n" if fmt == "csv" else "<html>报告</html>", None,
+                      "text/csv; charset=utf-8" if fmt == "csv" else "text/html; charset=utf-8")
+
+    server.route = route
+    assert client.term_report("2026-autumn") == {"term_id": "2026-autumn"}
+    assert client.term_report("2026-autumn", "csv", unit="prt_1") == "section,group\r\n历史,1\r\n"
+    assert client.term_report("2025-spring", "html", term_end=True) == "<html>报告</html>"
+    assert client.set_term_plan("2026-autumn", {"targets": []})["term_id"] == "2026-autumn"
+    client.scores(by="activity", term_id="2026-autumn")
+    client.synergy("2026-autumn")
+    assert [(s.method, s.path, s.query, s.headers["Accept"].split(",")[0]) for s in server.seen] == [
+        ("GET", "/v1/terms/2026-autumn/report", {"format": ["json"]}, "application/json"),
+        ("GET", "/v1/terms/2026-autumn/report", {"format": ["csv"], "unit": ["prt_1"]}, "text/csv"),
+        ("GET", "/v1/terms/2025-spring/report/term-end", {"format": ["html"]}, "text/html"),
+        ("PUT", "/v1/terms/2026-autumn/plan", {}, "application/json"),
+        ("GET", "/v1/scores", {"by": ["activity"], "term_id": ["2026-autumn"]}, "application/json"),
+        ("GET", "/v1/terms/2026-autumn/synergy", {}, "application/json")]
+
+
 def test_typed_results_keep_unknown_fields(client, server):
     server.script(Answer(200, {"id": "prt_1", "name": {"zh": "甲"}, "status": "active", "new_field": 1}))
     partner = client.partner("prt_1")
