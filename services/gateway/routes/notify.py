@@ -56,7 +56,7 @@ class NotifyRoutes:
         return json_response(self.notify.deliveries_of(partner_id, endpoint_id, request.args.to_dict()))
 
     @http("POST", ENDPOINTS + "/<string:endpoint_id>/replay")
-    @endpoint()
+    @endpoint(summary="Send again every failed delivery since a time", answers={202: None})
     def replay_failed(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "delivery.replay", partner_id=partner_id, endpoint_id=endpoint_id)
         return json_response(self.notify.replay_failed(partner_id, endpoint_id, read_json(request)), 202)
@@ -68,7 +68,7 @@ class NotifyRoutes:
         return json_response(self.notify.get_delivery(partner_id, delivery_id))
 
     @http("POST", "/v1/partners/<string:partner_id>/webhook-deliveries/<string:delivery_id>/replay")
-    @endpoint()
+    @endpoint(summary="Send one delivery again", answers={202: None})
     def replay_delivery(self, request: Request, partner_id: str, delivery_id: str) -> Response:
         authorize(self.principal, "delivery.replay", partner_id=partner_id, delivery_id=delivery_id)
         return json_response(self.notify.replay_delivery(partner_id, delivery_id), 202)
@@ -105,7 +105,7 @@ class NotifyRoutes:
         return json_response({"items": self.notify.emails(request.args.to_dict())})
 
     @http("POST", "/v1/notify/emails/<string:email_id>/retry")
-    @endpoint()
+    @endpoint(summary="Try again to send an email that failed", answers={202: None})
     def retry_email(self, request: Request, email_id: str) -> Response:
         authorize(self.principal, "email.retry", email_id=email_id)
         return json_response(self.notify.retry_email(email_id), 202)

@@ -58,7 +58,8 @@ class PartnerRoutes:
                         headers={"Content-Disposition": 'attachment; filename="partners.csv"'})
 
     @http("POST", "/v1/partners/import")
-    @endpoint()
+    @endpoint(summary="Import partners from CSV (201 when some were registered, else 200)",
+              answers={201: None, 200: None})
     def import_partners(self, request: Request) -> Response:
         authorize(self.principal, "partner.import")
         result = self.partners.import_partners(read_csv(request), request.args.to_dict(), actor=actor(self.principal))
@@ -150,7 +151,7 @@ class PartnerRoutes:
 
 class AgreementRoutes:
     @http("POST", "/v1/agreements")
-    @endpoint()
+    @endpoint(summary="Record a signed agreement", body=schemas.AgreementDraft, answers={201: None})
     def sign_agreement(self, request: Request) -> Response:
         authorize(self.principal, "agreement.sign")
         created = self.partners.sign_agreement(read_json(request), actor=actor(self.principal))
