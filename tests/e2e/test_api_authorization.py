@@ -63,6 +63,9 @@ ORGANIZERS = dict(admin=OK, staff=OK, campus=403, own=OK, other=404, co=OK, anon
 # the lead organizer and the coordination group: a co-organizer may see the activity (403), others may not (404)
 LEAD_ONLY = dict(admin=OK, staff=OK, campus=403, own=OK, other=404, co=403, anon=401)
 
+# a partner's path naming another partner's object (``{foreign_...}``): not found for anyone who may ask
+MIXED = dict(admin=404, staff=404, campus=403, own=404, other=404, co=404, anon=401)
+
 EDIT = {"If-Match": "*"}
 SINCE = {"since": "2026-01-01T00:00:00+00:00"}
 CONTRIBUTIONS = {"contributions": [{"kind": "speakers", "committed": "two speakers"}]}
@@ -219,6 +222,16 @@ MATRIX = [
         body=lambda w, s: SINCE),
     row("GET /v1/partners/{partner}/webhook-deliveries/{delivery}", **PARTNERS_OWN),
     row("POST /v1/partners/{partner}/webhook-deliveries/{delivery}/replay", 409, 409, 403, 409, 404, 404, 401),
+    # one's own path with another partner's object in it: nobody gets the object that way
+    row("GET /v1/partners/{partner}/webhook-endpoints/{foreign_endpoint}", **MIXED),
+    row("PATCH /v1/partners/{partner}/webhook-endpoints/{foreign_endpoint}", **MIXED,
+        body=lambda w, s: {"description": "not ours"}, headers=EDIT),
+    row("GET /v1/partners/{partner}/webhook-deliveries/{foreign_delivery}", **MIXED),
+    row("POST /v1/partners/{partner}/inbox/{foreign_item}", **MIXED, body=lambda w, s: {"read": True}),
+    row("GET /v1/activities/{published}/registrations/{foreign_registration}", **MIXED),
+    row("POST /v1/activities/{published}/registrations/{foreign_registration}/cancel", **MIXED),
+    row("POST /v1/activities/{published}/volunteers/{foreign_signup}/hours", **MIXED,
+        body=lambda w, s: {"hours": 1}),
     # emails that could not be sent carry people's addresses: the admin only
     row("GET /v1/notify/emails",                **ADMIN_ONLY),
     row("POST /v1/notify/emails/eml_unknown/retry", 404, 403, 403, 403, 403, 403, 401),
@@ -288,6 +301,11 @@ PLACES: dict[str, tuple[str, Callable[[World, Side], str]]] = {
     "{spare}": ("{partner_id}", lambda w, s: w.fresh_partner()),
     "{suspended}": ("{partner_id}", lambda w, s: w.fresh_partner(suspended=True)),
     "{key}": ("{key_id}", lambda w, s: s.key),
+    "{foreign_endpoint}": ("{endpoint_id}", lambda w, s: w.across(s).endpoint),
+    "{foreign_delivery}": ("{delivery_id}", lambda w, s: w.across(s).delivery),
+    "{foreign_item}": ("{item_id}", lambda w, s: w.across(s).item),
+    "{foreign_registration}": ("{registration_id}", lambda w, s: w.across(s).registration),
+    "{foreign_signup}": ("{signup_id}", lambda w, s: w.across(s).signup),
 }
 
 

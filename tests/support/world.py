@@ -101,6 +101,10 @@ class World:
     def api(self, principal: str) -> Api:
         return Api(self.base_url, self.keys.get(principal))
 
+    def across(self, side: Side) -> Side:
+        """The other partner's side."""
+        return self.other if side is self.own else self.own
+
     def fresh_draft(self, side: Side, steps: tuple[str, ...] = ("submit", "approve")) -> str:
         """A new activity of the side, taken through ``steps``: by default submitted and approved by the
         coordination group, ready to be published."""
