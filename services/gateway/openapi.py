@@ -30,8 +30,9 @@ and outside institutions. Every request but the health checks and these document
 `Authorization: Bearer syn_…`. Errors are `application/problem+json` (RFC 9457) with the wrong fields under
 `errors`. A POST may carry `Idempotency-Key`: the same key with the same body answers the first answer again
 (header `Idempotent-Replayed: true`), with another body 422. GET answers carry an `ETag`; updates take `If-Match`.
-Lists are pages `{items, next_cursor}`: pass `after=<next_cursor>` for the next (also in a `Link: rel="next"`
-header). Each key may make a limited number of requests a minute: beyond, 429 with `Retry-After`."""
+Lists are pages `{items, next_cursor}`: pass `cursor=<next_cursor>` for the next (also in a `Link: rel="next"`
+header); `after` and `before`, the names some lists took before, are still accepted there (deprecated). Each key
+may make a limited number of requests a minute on each gateway instance: beyond, 429 with `Retry-After`."""
 
 
 @dataclass(frozen=True)
