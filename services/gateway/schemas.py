@@ -38,21 +38,21 @@ class ApiKeyUpdate(StrictSchema):
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
-def cursor_field(max_length: int) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length),
-                         metadata={"description": "the next_cursor of the previous page (also in its Link: rel=next)"})
+CURSOR_DOC = "the next_cursor of the previous page (also in its Link: rel=next); empty or absent: the first page"
 
 
-def old_cursor_field(max_length: int) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length),
-                         metadata={"description": "deprecated name of cursor", "deprecated": True})
+def cursor_field(like: fields.Field, *, deprecated: bool = False) -> fields.String:
+    """The page cursor as clients send it, checked as the field the service reads it with (``like``)."""
+    metadata = {"description": "deprecated name of cursor", "deprecated": True} if deprecated else \
+        {"description": CURSOR_DOC}
+    return fields.String(validate=list(like.validators), metadata=metadata)
 
 
 class PageQuery(StrictSchema):
     """Paging of the gateway's own lists (API keys)."""
 
-    cursor = cursor_field(40)
-    after = old_cursor_field(40)
+    cursor = cursor_field(fields.String(validate=validate.Length(max=40)))
+    after = cursor_field(cursor, deprecated=True)
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
 
 
@@ -60,23 +60,23 @@ class PageQuery(StrictSchema):
 # there was one (the gateway passes the cursor on under the name each service reads).
 
 class PartnerQuery(partner_schemas.PartnerFilter):
-    cursor = cursor_field(40)
-    after = old_cursor_field(40)
+    cursor = cursor_field(partner_schemas.PartnerFilter._declared_fields["after"])
+    after = cursor_field(partner_schemas.PartnerFilter._declared_fields["after"], deprecated=True)
 
 
 class AgreementQuery(partner_schemas.AgreementFilter):
-    cursor = cursor_field(40)
-    after = old_cursor_field(40)
+    cursor = cursor_field(partner_schemas.AgreementFilter._declared_fields["after"])
+    after = cursor_field(partner_schemas.AgreementFilter._declared_fields["after"], deprecated=True)
 
 
 class DeliveryPageQuery(notify_schemas.DeliveryQuery):
-    cursor = cursor_field(120)
-    before = old_cursor_field(120)
+    cursor = cursor_field(notify_schemas.DeliveryQuery._declared_fields["before"])
+    before = cursor_field(notify_schemas.DeliveryQuery._declared_fields["before"], deprecated=True)
 
 
 class InboxPageQuery(notify_schemas.InboxQuery):
-    cursor = cursor_field(200)
-    before = old_cursor_field(200)
+    cursor = cursor_field(notify_schemas.InboxQuery._declared_fields["before"])
+    before = cursor_field(notify_schemas.InboxQuery._declared_fields["before"], deprecated=True)
 
 
 # Answers
