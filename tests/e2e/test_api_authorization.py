@@ -21,6 +21,7 @@ from tests.support.world import (
     Side,
     World,
     agreement_body,
+    answered,
     build_world,
     endpoint_body,
     import_csv,
@@ -343,6 +344,24 @@ CREATES = {"/v1/partners": "partners", "/v1/partners/import": "partners", "/v1/a
            "/v1/partners/{partner}/webhook-endpoints": "endpoints", "/v1/api-keys": "keys"}
 
 
+def other_side_as_it_stands(world: World) -> dict:
+    """What the ``other`` column's refused writes might have changed on the other partner's objects."""
+    admin, side = world.admin, world.other
+    partner = answered(admin.get(f"/v1/partners/{side.partner}"))
+    endpoint = answered(admin.get(f"/v1/partners/{side.partner}/webhook-endpoints/{side.endpoint}"))
+    activity = answered(admin.get(f"/v1/activities/{side.published}"))
+    registration = answered(admin.get(f"/v1/activities/{side.published}/registrations/{side.registration}"))
+    volunteering = answered(admin.get(f"/v1/activities/{side.published}/volunteers"))
+    inbox = answered(admin.get(f"/v1/partners/{side.partner}/inbox", params={"limit": 200}))["items"]
+    return {"partner": {k: partner.get(k) for k in ("name", "description", "contacts", "status", "review")},
+            "endpoint": {k: endpoint.get(k) for k in ("url", "description", "event_types", "rotation_ends_at")},
+            "activity": {k: activity.get(k) for k in ("status", "description", "organizers", "sequence")},
+            "registration": registration["state"],
+            "signup": [(s["state"], s.get("hours")) for s in volunteering["signups"] if s["signup_id"] == side.signup],
+            "item": [item.get("read") for item in inbox if item["id"] == side.item],
+            "agreement": answered(admin.get(f"/v1/agreements/{side.agreement}")).get("activity_ids")}
+
+
 def test_every_route_allows_and_denies_each_principal_as_the_policy_says(cluster):
     """Also the contract test: every documented operation is called, every answer checked against the document."""
     world = build_world(cluster.api, cluster.cluster.gateway_url)
@@ -354,6 +373,8 @@ def test_every_route_allows_and_denies_each_principal_as_the_policy_says(cluster
     assert covered - documented == set(), "rows for operations that are not documented"
 
     before, allowed_creates = counts(cluster), dict.fromkeys(CREATES.values(), 0)
+    other_before = other_side_as_it_stands(world)
+    assert other_before["signup"] and other_before["item"] == [False], other_before
     mismatches = []
     for entry in MATRIX:
         for column, expected in entry.expect.items():
@@ -382,6 +403,9 @@ def test_every_route_allows_and_denies_each_principal_as_the_policy_says(cluster
             if 200 <= status < 300 and entry.method == "POST" and entry.path in CREATES:
                 allowed_creates[CREATES[entry.path]] += 1
     assert not mismatches, "\n".join(mismatches)
+
+    # the museum's key was refused every change to the other partner's objects: they are as they were
+    assert other_side_as_it_stands(world) == other_before
 
     # refused requests stored nothing: every new document is one an allowed request (or the test) made
     made_here = {"activities": len(world.own.fresh_drafts) + len(world.other.fresh_drafts),
