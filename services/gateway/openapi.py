@@ -180,9 +180,6 @@ def _merged(first: dict, second: dict) -> dict:
             parameter = dict(parameter, schema=dict(parameter["schema"], enum=enum))
         parameters.append(parameter)
     merged["parameters"] = parameters
-    allowed = {"x-synergy-action": [first.get("x-synergy-action"), second.get("x-synergy-action")]}
-    if any(allowed["x-synergy-action"]):
-        merged["x-synergy-action"] = " | ".join(a for a in allowed["x-synergy-action"] if a)
     return merged
 
 

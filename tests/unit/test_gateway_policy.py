@@ -179,6 +179,29 @@ def test_the_openapi_document_describes_every_route_from_the_service_schemas():
     assert document["paths"]["/health"]["get"]["security"] == []
     page = openapi.render_html(document)
     assert "/v1/webhook-endpoints/{endpoint_id}/deliveries" in page and "<script" not in page
+    # two routes on one path and method (lifecycle steps, the coordination group's decisions): one operation
+    # whose path part takes the words of both
+    (step,) = [p for p in document["paths"]["/v1/activities/{activity_id}/{step}"]["post"]["parameters"]
+               if p["name"] == "step"]
+    assert {"submit", "publish", "approve", "return", "cancel", "postpone"} <= set(step["schema"]["enum"])
+
+
+def test_lists_take_cursor_and_the_old_name_where_there_was_one_but_not_both():
+    from werkzeug.test import EnvironBuilder
+
+    from services.gateway.http import BadRequest, paging
+
+    def request(query: str):
+        return EnvironBuilder(path="/v1/partners", query_string=query).get_request()
+
+    assert paging(request("cursor=prt_2&limit=2"), passes_as="after", alias="after") == {"after": "prt_2",
+                                                                                           "limit": "2"}
+    assert paging(request("after=prt_2"), passes_as="after", alias="after") == {"after": "prt_2"}
+    assert paging(request("before=x"), passes_as="after", alias="after") == {"before": "x"}  # the service says no
+    assert paging(request("cursor=abc")) == {"cursor": "abc"}
+    with pytest.raises(BadRequest) as refused:
+        paging(request("cursor=a&before=b"), passes_as="before", alias="before")
+    assert refused.value.status == 422 and "before" in refused.value.extra["errors"]
 
 
 def test_metrics_of_several_processes_merge_into_one_exposition():
