@@ -19,7 +19,7 @@ from synergy_client.transport import NO_RETRY, Reply, RetryPolicy, Transport
 
 R = TypeVar("R", bound=types.Resource)
 
-CURSOR_PARAM = "after"     # the query parameter that takes a page's next_cursor
+CURSOR_PARAM = "cursor"    # the query parameter that takes a page's next_cursor (every list of the API)
 CURSOR_FIELD = "next_cursor"
 PREFERENCE_FIELDS = ("email", "language", "channels", "mode", "events", "follow")  # what a PUT takes back
 
@@ -92,9 +92,9 @@ class SynergyClient:
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None, *,
               cursor_param: str = CURSOR_PARAM) -> Iterator[dict[str, Any]]:
-        """Every page of a listing, following ``next_cursor`` or ``next`` (sent back as ``cursor_param``: ``after``
-        for partners, agreements and keys, ``cursor`` for activities, ``before`` for deliveries and inboxes) until
-        it is null; a ``next`` that is a link (a path or URL) is followed as it is."""
+        """Every page of a listing, following ``next_cursor`` (or an older server's ``next``), sent back as
+        ``cursor_param`` (``cursor``, the API's name for it on every list), until it is null; a ``next`` that is a
+        link (a path or URL) is followed as it is."""
         query: dict[str, Any] | None = dict(params or {})
         while True:
             page = self.get(path, query)
@@ -239,7 +239,7 @@ class SynergyClient:
         (``coordination_group``) inbox, every page, newest first."""
         path = self.inbox_path(recipient_id)
         params = {"unread": "true" if unread else None, "limit": 200}
-        return [types.InboxItem.from_api(item) for item in self.items(path, params, cursor_param="before")]
+        return [types.InboxItem.from_api(item) for item in self.items(path, params)]
 
     def inbox_path(self, recipient_id: str) -> str:
         """The inbox route of a partner (``prt_…``), a person (``person:<id>``) or ``coordination_group``."""
@@ -285,7 +285,7 @@ class SynergyClient:
         """``status``, ``organizer``, ``type``, ``theme``, ``path``, ``series``, ``q``, ``from``, ``to``
         (pass the last two as ``**{"from": ...}``); every page."""
         params = dict(filters, limit=page_size)
-        found = self.items("/v1/activities", params, limit=limit, cursor_param="cursor")
+        found = self.items("/v1/activities", params, limit=limit)
         return (types.Activity.from_api(item) for item in found)
 
     def edit_activity(self, activity_id: str, changes: dict[str, Any]) -> types.Activity:
@@ -448,7 +448,7 @@ class SynergyClient:
     def deliveries(self, endpoint_id: str, state: str | None = None) -> list[types.Delivery]:
         """Every delivery to an endpoint with its attempts, newest first; ``state``: pending, delivered, failed."""
         found = self.items(f"/v1/webhook-endpoints/{segment(endpoint_id)}/deliveries",
-                           {"state": state, "limit": 200}, cursor_param="before")
+                           {"state": state, "limit": 200})
         return [types.Delivery.from_api(item) for item in found]
 
     def replay_failed(self, endpoint_id: str, since: str, partner_id: str | None = None) -> dict[str, Any]:

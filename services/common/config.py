@@ -45,7 +45,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PERSONAL_DATA_RETENTION_DAYS": ("180", "days after an activity ends until its registrants' data are anonymised"),
     "EVENTS_SWEEP_SECONDS": ("60", "how often events looks for personal data past their retention period"),
     "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
-    "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute each API key may make (bursts up to as many); 0: no limit"),
+    "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
     "GATEWAY_RPC_TIMEOUT_SECONDS": ("30", "the gateway answers 503 when a service has not answered within this"),
     "CORS_ALLOWED_ORIGINS": ("", "comma-separated origins browsers may call the API from ('*': any); empty: none"),

@@ -89,12 +89,37 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
     return Response(to_json(payload), status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
+CURSOR = "cursor"                        # the public name of a page's cursor: the previous page's next_cursor
+OLD_CURSOR_NAMES = ("after", "before")   # what some lists took before; still accepted there, deprecated
+
+
+def paging(request: Request, *, passes_as: str = CURSOR, alias: str | None = None) -> dict:
+    """The query string for a service that pages, with the cursor under the name that service reads.
+
+    Clients send ``cursor``; ``alias`` is the name the route took before (``after`` or ``before``), still accepted
+    so that no client breaks. Both at once is refused (422) rather than guessed.
+    """
+    args = request.args.to_dict()
+    given = [name for name in dict.fromkeys((CURSOR, alias)) if name and name in args]
+    if len(given) > 1:
+        raise BadRequest(422, "Invalid input", f"Give the page cursor once, as {CURSOR}.", "validation_failed",
+                         errors={alias: [f"Deprecated name of {CURSOR}; send only {CURSOR}."]})
+    if given:
+        args[passes_as] = args.pop(given[0])
+    return args
+
+
 def json_page(request: Request, page: dict, status: int = 200) -> Response:
-    """A page of a list (``{items, next_cursor}``) with an RFC 8288 ``Link: rel="next"`` when there is more."""
+    """A page of a list (``{items, next_cursor}``) with an RFC 8288 ``Link: rel="next"`` when there is more.
+
+    A service that names its cursor ``next`` (notify) gets ``next_cursor`` as well; ``next`` stays, deprecated.
+    """
+    if "next" in page and "next_cursor" not in page:
+        page = {**page, "next_cursor": page["next"]}
     headers = {}
     if page.get("next_cursor"):
-        args = request.args.to_dict()
-        args["after"] = page["next_cursor"]
+        args = {k: v for k, v in request.args.to_dict().items() if k not in (CURSOR, *OLD_CURSOR_NAMES)}
+        args[CURSOR] = page["next_cursor"]
         query = urlencode(sorted(args.items()))
         headers["Link"] = f'<{request.path}?{query}>; rel="next"'
     return json_response(page, status, headers)

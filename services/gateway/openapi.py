@@ -30,8 +30,9 @@ and outside institutions. Every request but the health checks and these document
 `Authorization: Bearer syn_…`. Errors are `application/problem+json` (RFC 9457) with the wrong fields under
 `errors`. A POST may carry `Idempotency-Key`: the same key with the same body answers the first answer again
 (header `Idempotent-Replayed: true`), with another body 422. GET answers carry an `ETag`; updates take `If-Match`.
-Lists are pages `{items, next_cursor}`: pass `after=<next_cursor>` for the next (also in a `Link: rel="next"`
-header). Each key may make a limited number of requests a minute: beyond, 429 with `Retry-After`."""
+Lists are pages `{items, next_cursor}`: pass `cursor=<next_cursor>` for the next (also in a `Link: rel="next"`
+header); `after` and `before`, the names some lists took before, are still accepted there (deprecated). Each key
+may make a limited number of requests a minute on each gateway instance: beyond, 429 with `Retry-After`."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,24 @@ def _operation(op: Operation) -> dict:
     return result
 
 
+def _merged(first: dict, second: dict) -> dict:
+    """One operation for two routes that share a path and a method, each taking other words in a path part
+    (``/v1/activities/{activity_id}/{step}``: the lifecycle steps and the coordination group's decisions)."""
+    merged = dict(first, responses=dict(sorted({**second["responses"], **first["responses"]}.items())))
+    merged["operationId"] = f"{first['operationId']}_or_{second['operationId']}"
+    merged["summary"] = f"{first['summary']}; {second['summary']}"
+    words = {p["name"]: p["schema"].get("enum") for p in second.get("parameters", []) if p["in"] == "path"}
+    parameters = []
+    for parameter in first.get("parameters", []):
+        if parameter["in"] == "path" and parameter["schema"].get("enum") and words.get(parameter["name"]):
+            enum = parameter["schema"]["enum"] + [w for w in words[parameter["name"]]
+                                                  if w not in parameter["schema"]["enum"]]
+            parameter = dict(parameter, schema=dict(parameter["schema"], enum=enum))
+        parameters.append(parameter)
+    merged["parameters"] = parameters
+    return merged
+
+
 @functools.lru_cache(maxsize=4)
 def build(service_cls) -> dict:
     """The document (made once per service class; do not change what it returns)."""
@@ -174,7 +193,9 @@ def build(service_cls) -> dict:
     spec.components.schema("Problem", schema=schemas.Problem)
     by_path: dict[str, dict] = {}
     for op in operations(service_cls):
-        by_path.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+        ops = by_path.setdefault(op.path, {})
+        method = op.method.lower()
+        ops[method] = _merged(ops[method], _operation(op)) if method in ops else _operation(op)
     for path, ops in by_path.items():
         spec.path(path=path, operations=ops)
     document = spec.to_dict()

@@ -51,11 +51,11 @@ class Principal:
 
 # Scopes: how a partner's (or anyone's) right is limited to objects.
 ANY = "any"                  # every object
-OWN_PARTNER = "own_partner"  # resource partner_id is the caller's partner; others are hidden (404)
+OWN_PARTNER = "own_partner"  # resource partner_id is the caller's partner; others are hidden (404), none is 403
 ACTS_AS = "acts_as"          # the request names the caller's partner as the actor (lead, owner); else 403
 ORGANIZER = "organizer"      # the caller's partner organizes activity_id; else hidden (404)
 LEAD = "lead"                # the caller's partner leads activity_id; a co-organizer gets 403, others 404
-OWN_PART = "own_part"        # an organizer of activity_id changing its own part (partner_id); else 403/404
+OWN_PART = "own_part"        # an organizer of activity_id (the lead too) changing its own part; else 403/404
 ENDPOINT_OWNER = "endpoint_owner"  # the caller's partner owns endpoint_id; else hidden (404)
 
 READERS = {STAFF: ANY, CAMPUS_SYSTEM: ANY}
@@ -84,7 +84,8 @@ RULES: dict[str, dict[str, str]] = {
     "agreement.read": {STAFF: ANY},
     "agreement.link_activity": {STAFF: ANY},
     # activities: the lead edits and moves its activity; the coordination group approves and returns
-    "activity.list": {**READERS, PARTNER: ANY},
+    "activity.list": {**READERS, PARTNER: ANY},               # the published ones: everybody may know them
+    "activity.list_unpublished": {**READERS, PARTNER: ACTS_AS},  # drafts etc.: a partner lists only its own
     "calendar.read": {**READERS, PARTNER: ANY},
     "activity.edit": {STAFF: ANY, PARTNER: LEAD},
     "activity.submit": {STAFF: ANY, PARTNER: LEAD},
@@ -115,7 +116,7 @@ RULES: dict[str, dict[str, str]] = {
     "volunteer.confirm_hours": {STAFF: ANY, PARTNER: ORGANIZER},
     "participation.read": {STAFF: ANY, CAMPUS_SYSTEM: ANY},
     # evaluation: organizers see and add to their surveys; the coordination group sets plans and reads all;
-    # a partner reads its own unit's report (``partner_id`` = the unit; the whole-term report is hidden)
+    # a partner reads its own unit's report (``partner_id`` = the unit; not the whole-term report: 403)
     "survey.read": {**READERS, PARTNER: ORGANIZER},
     "survey.customise": {STAFF: ANY, PARTNER: ORGANIZER},
     "survey.close": {STAFF: ANY},
@@ -172,6 +173,8 @@ def _check_scope(principal: Principal, action: str, scope: str, resource: dict[s
     if own is None:
         raise _refuse(principal, action)
     if scope == OWN_PARTNER:
+        if resource.get("partner_id") is None:  # not one partner's object (a whole list, a person, the group)
+            raise _refuse(principal, action)
         if resource.get("partner_id") != own:
             raise _hidden({"partner_id": resource.get("partner_id")})
         return
@@ -192,8 +195,8 @@ def _check_scope(principal: Principal, action: str, scope: str, resource: dict[s
             raise _hidden({"activity_id": activity_id})
         if scope == LEAD and own not in _partner_ids(organizers, "lead"):
             raise Forbidden("Only the lead organizer may do this.", {"action": action})
-        if scope == OWN_PART and resource.get("partner_id") != own and own not in _partner_ids(organizers, "lead"):
-            raise Forbidden("A co-organizer may change only its own part.", {"action": action})
+        if scope == OWN_PART and resource.get("partner_id") != own:  # as events rules: each its own commitments
+            raise Forbidden("An organizer may change only its own part.", {"action": action})
         return
     raise _refuse(principal, action)  # an unknown scope is a mistake here: deny
 

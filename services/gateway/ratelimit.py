@@ -1,8 +1,10 @@
 """Rate limits per API key: a token bucket per key in this gateway process.
 
-Each key may make ``per_minute`` requests a minute on average and burst up to that many at once. With several
-gateway instances each keeps its own buckets (the limit is per instance); a shared limit would need a shared
-store and a round trip per request, which the present single-gateway deployments do not warrant.
+Each key may make ``per_minute`` requests a minute on average and burst up to that many at once. The buckets live
+in this process's memory: with N gateway instances a key may make up to N times as many requests, and a restart
+forgets the counts. A shared limit would need a shared counter and a store round trip on every request (and the
+embedded store's lack of atomic increments), which the present single-gateway deployments do not warrant; the
+limit is documented as per process (README, docs/api.md).
 """
 from __future__ import annotations
 

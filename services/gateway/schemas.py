@@ -10,6 +10,8 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 
 from services.common.validation import StrictSchema
 from services.gateway.policy import KINDS, PARTNER
+from services.notify import schemas as notify_schemas
+from services.partners import schemas as partner_schemas
 
 PARTNER_ID = validate.Regexp(r"^prt_[0-9a-z]{26}$", error="Not a partner id.")
 
@@ -36,10 +38,45 @@ class ApiKeyUpdate(StrictSchema):
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
+CURSOR_DOC = "the next_cursor of the previous page (also in its Link: rel=next); empty or absent: the first page"
+
+
+def cursor_field(like: fields.Field, *, deprecated: bool = False) -> fields.String:
+    """The page cursor as clients send it, checked as the field the service reads it with (``like``)."""
+    metadata = {"description": "deprecated name of cursor", "deprecated": True} if deprecated else \
+        {"description": CURSOR_DOC}
+    return fields.String(validate=list(like.validators), metadata=metadata)
+
+
 class PageQuery(StrictSchema):
-    after = fields.String(validate=validate.Length(max=40), metadata={"description": "cursor: next_cursor of the "
-                                                                                      "previous page"})
+    """Paging of the gateway's own lists (API keys)."""
+
+    cursor = cursor_field(fields.String(validate=validate.Length(max=40)))
+    after = cursor_field(cursor, deprecated=True)
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+
+
+# The query strings of the services' lists as clients send them: ``cursor``, and the deprecated old name where
+# there was one (the gateway passes the cursor on under the name each service reads).
+
+class PartnerQuery(partner_schemas.PartnerFilter):
+    cursor = cursor_field(partner_schemas.PartnerFilter._declared_fields["after"])
+    after = cursor_field(partner_schemas.PartnerFilter._declared_fields["after"], deprecated=True)
+
+
+class AgreementQuery(partner_schemas.AgreementFilter):
+    cursor = cursor_field(partner_schemas.AgreementFilter._declared_fields["after"])
+    after = cursor_field(partner_schemas.AgreementFilter._declared_fields["after"], deprecated=True)
+
+
+class DeliveryPageQuery(notify_schemas.DeliveryQuery):
+    cursor = cursor_field(notify_schemas.DeliveryQuery._declared_fields["before"])
+    before = cursor_field(notify_schemas.DeliveryQuery._declared_fields["before"], deprecated=True)
+
+
+class InboxPageQuery(notify_schemas.InboxQuery):
+    cursor = cursor_field(notify_schemas.InboxQuery._declared_fields["before"])
+    before = cursor_field(notify_schemas.InboxQuery._declared_fields["before"], deprecated=True)
 
 
 # Answers
@@ -130,6 +167,11 @@ class EndpointCreated(EndpointView):
 
 class ItemList(Open):
     items = fields.List(fields.Dict(), required=True)
+
+
+class Page(ItemList):
+    next_cursor = fields.String(required=True, allow_none=True,
+                                metadata={"description": "pass as cursor for the next page; null on the last"})
 
 
 class Health(Open):

@@ -180,15 +180,15 @@ def test_pagination_follows_next_cursor_lazily(client, server):
     pages = {None: (["prt_1", "prt_2"], "prt_2"), "prt_2": (["prt_3", "prt_4"], "prt_4"), "prt_4": (["prt_5"], None)}
 
     def route(method, path, query, seen):
-        ids, cursor = pages[query.get("after", [None])[0]]
+        ids, cursor = pages[query.get("cursor", [None])[0]]
         return Answer(200, {"items": [{"id": i, "kind": "faculty"} for i in ids], "next_cursor": cursor})
 
     server.route = route
     assert [p.id for p in client.partners(kind="faculty", page_size=2)] == ["prt_1", "prt_2", "prt_3", "prt_4",
                                                                             "prt_5"]
     assert [s.query for s in server.seen] == [{"kind": ["faculty"], "limit": ["2"]},
-                                              {"kind": ["faculty"], "limit": ["2"], "after": ["prt_2"]},
-                                              {"kind": ["faculty"], "limit": ["2"], "after": ["prt_4"]}]
+                                              {"kind": ["faculty"], "limit": ["2"], "cursor": ["prt_2"]},
+                                              {"kind": ["faculty"], "limit": ["2"], "cursor": ["prt_4"]}]
     server.seen.clear()
     assert [p.id for p in client.partners(limit=3)] == ["prt_1", "prt_2", "prt_3"]
     assert len(server.seen) == 2  # the third page was never asked for
@@ -209,13 +209,13 @@ def test_pagination_takes_a_next_that_is_a_cursor_as_the_cursor(client, server):
     pages = {None: (["msg_3", "msg_2"], "msg_2"), "msg_2": (["msg_1"], None)}
 
     def route(method, path, query, seen):
-        ids, following = pages[query.get("before", [None])[0]]
+        ids, following = pages[query.get("cursor", [None])[0]]
         return Answer(200, {"items": [{"id": i, "state": "failed"} for i in ids], "next": following})
 
     server.route = route
     assert [d.id for d in client.deliveries("ep_1", "failed")] == ["msg_3", "msg_2", "msg_1"]
     assert [s.query for s in server.seen] == [{"state": ["failed"], "limit": ["200"]},
-                                              {"state": ["failed"], "limit": ["200"], "before": ["msg_2"]}]
+                                              {"state": ["failed"], "limit": ["200"], "cursor": ["msg_2"]}]
 
 
 def test_publishing_a_draft_takes_the_review_steps_where_the_api_asks_for_them(client, server):

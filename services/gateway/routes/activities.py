@@ -5,8 +5,9 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.events import schemas
+from services.events.listing import PUBLIC_STATUSES
 from services.gateway import schemas as api
-from services.gateway.http import body_field, endpoint, json_response, read_json
+from services.gateway.http import body_field, endpoint, json_page, json_response, paging, read_json
 from services.gateway.policy import Principal, authorize
 
 STEPS = "submit,publish,start,complete,archive"
@@ -32,10 +33,14 @@ class ActivityRoutes:
         return json_response(created, 201, {"Location": f"/v1/activities/{created['id']}"})
 
     @http("GET", "/v1/activities")
-    @endpoint()
+    @endpoint(summary="Find activities (a page; published ones unless status says otherwise)",
+              query=schemas.ActivityFilter, answers={200: api.Page})
     def list_activities(self, request: Request) -> Response:
         authorize(self.principal, "activity.list")
-        return json_response(self.events.list_activities(query_of(request)))
+        query = paging(request)
+        if query.get("status") not in (None, *PUBLIC_STATUSES):  # drafts, approved, ...: not everybody's to see
+            authorize(self.principal, "activity.list_unpublished", partner_id=query.get("organizer"))
+        return json_page(request, self.events.list_activities(query))
 
     @http("GET", "/v1/calendar.ics")
     @endpoint(summary="The master calendar of published activities (iCalendar)", answers={200: "text/calendar"})
@@ -71,7 +76,8 @@ class ActivityRoutes:
         return json_response(getattr(self.events, f"{step}_activity")(activity_id, body, actor(self.principal)))
 
     @http("POST", "/v1/activities/<string:activity_id>/occurrences")
-    @endpoint()
+    @endpoint(summary="The next occurrence of the activity's series: a new draft", body=schemas.Occurrence,
+              answers={201: None})
     def add_occurrence(self, request: Request, activity_id: str) -> Response:
         """The next occurrence of the activity's series ({starts_at, ends_at}): a new draft."""
         authorize(self.principal, "activity.add_occurrence", activity_id=activity_id)

@@ -15,7 +15,7 @@ from services.common.errors import NotFound, RuleBroken
 from services.common.validation import load
 from services.gateway import schemas
 from services.gateway.apikeys import ApiKey
-from services.gateway.http import endpoint, if_match, json_page, json_response, read_json
+from services.gateway.http import endpoint, if_match, json_page, json_response, paging, read_json
 from services.gateway.policy import PARTNER, authorize
 
 
@@ -55,8 +55,8 @@ class ApiKeyRoutes:
               answers={200: schemas.ApiKeyPage}, tags=("api keys",))
     def list_api_keys(self, request: Request) -> Response:
         authorize(self.principal, "apikey.list")
-        page = load(schemas.PageQuery(), request.args.to_dict())
-        keys = self.store.list_keys(after=page.get("after"), limit=page["limit"])
+        page = load(schemas.PageQuery(), paging(request, alias="after"))
+        keys = self.store.list_keys(after=page.get("cursor"), limit=page["limit"])
         now = utcnow()
         next_cursor = keys[-1].id if len(keys) == page["limit"] else None
         return json_page(request, {"items": [key.view(now) for key in keys], "next_cursor": next_cursor})

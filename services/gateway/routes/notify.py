@@ -5,7 +5,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import schemas as api
-from services.gateway.http import body_field, endpoint, json_response, read_json
+from services.gateway.http import body_field, endpoint, json_page, json_response, paging, read_json
 from services.gateway.policy import authorize
 
 ENDPOINTS = "/v1/partners/<string:partner_id>/webhook-endpoints"
@@ -50,13 +50,18 @@ class NotifyRoutes:
         return json_response(self.notify.rotate_secret(partner_id, endpoint_id, _body(request)))
 
     @http("GET", ENDPOINTS + "/<string:endpoint_id>/deliveries")
-    @endpoint()
+    @endpoint(summary="Deliveries to an endpoint with every attempt, newest first (a page)",
+              query=api.DeliveryPageQuery, answers={200: api.Page})
     def list_deliveries(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "delivery.list", partner_id=partner_id, endpoint_id=endpoint_id)
-        return json_response(self.notify.deliveries_of(partner_id, endpoint_id, request.args.to_dict()))
+        return self._deliveries(request, partner_id, endpoint_id)
+
+    def _deliveries(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
+        query = paging(request, passes_as="before", alias="before")
+        return json_page(request, self.notify.deliveries_of(partner_id, endpoint_id, query))
 
     @http("POST", ENDPOINTS + "/<string:endpoint_id>/replay")
-    @endpoint()
+    @endpoint(summary="Send again every failed delivery since a time", answers={202: None})
     def replay_failed(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "delivery.replay", partner_id=partner_id, endpoint_id=endpoint_id)
         return json_response(self.notify.replay_failed(partner_id, endpoint_id, read_json(request)), 202)
@@ -68,7 +73,7 @@ class NotifyRoutes:
         return json_response(self.notify.get_delivery(partner_id, delivery_id))
 
     @http("POST", "/v1/partners/<string:partner_id>/webhook-deliveries/<string:delivery_id>/replay")
-    @endpoint()
+    @endpoint(summary="Send one delivery again", answers={202: None})
     def replay_delivery(self, request: Request, partner_id: str, delivery_id: str) -> Response:
         authorize(self.principal, "delivery.replay", partner_id=partner_id, delivery_id=delivery_id)
         return json_response(self.notify.replay_delivery(partner_id, delivery_id), 202)
@@ -91,11 +96,10 @@ class NotifyRoutes:
         return json_response(self.notify.get_endpoint(owner, endpoint_id))
 
     @http("GET", "/v1/webhook-endpoints/<string:endpoint_id>/deliveries")
-    @endpoint(answers={200: api.ItemList})
+    @endpoint(query=api.DeliveryPageQuery, answers={200: api.Page})
     def endpoint_deliveries_legacy(self, request: Request, endpoint_id: str) -> Response:
         authorize(self.principal, "delivery.list", endpoint_id=endpoint_id)
-        owner = self.notify.endpoint_owner(endpoint_id)
-        return json_response(self.notify.deliveries_of(owner, endpoint_id, request.args.to_dict()))
+        return self._deliveries(request, self.notify.endpoint_owner(endpoint_id), endpoint_id)
 
     # emails that could not be sent (the coordination group's operators)
     @http("GET", "/v1/notify/emails")
@@ -105,17 +109,18 @@ class NotifyRoutes:
         return json_response({"items": self.notify.emails(request.args.to_dict())})
 
     @http("POST", "/v1/notify/emails/<string:email_id>/retry")
-    @endpoint()
+    @endpoint(summary="Try again to send an email that failed", answers={202: None})
     def retry_email(self, request: Request, email_id: str) -> Response:
         authorize(self.principal, "email.retry", email_id=email_id)
         return json_response(self.notify.retry_email(email_id), 202)
 
     # inboxes
     def _inbox(self, request: Request, recipient: str) -> Response:
-        return json_response(self.notify.inbox_of(recipient, request.args.to_dict()))
+        query = paging(request, passes_as="before", alias="before")
+        return json_page(request, self.notify.inbox_of(recipient, query))
 
     @http("GET", "/v1/partners/<string:partner_id>/inbox")
-    @endpoint()
+    @endpoint(summary="A partner's inbox, newest first (a page)", query=api.InboxPageQuery, answers={200: api.Page})
     def partner_inbox(self, request: Request, partner_id: str) -> Response:
         authorize(self.principal, "inbox.read", partner_id=partner_id)
         return self._inbox(request, partner_id)
@@ -127,7 +132,7 @@ class NotifyRoutes:
         return json_response(self.notify.mark_inbox_item(partner_id, item_id, read_json(request)))
 
     @http("GET", "/v1/people/<string:person_id>/inbox")
-    @endpoint()
+    @endpoint(summary="A person's inbox, newest first (a page)", query=api.InboxPageQuery, answers={200: api.Page})
     def person_inbox(self, request: Request, person_id: str) -> Response:
         authorize(self.principal, "inbox.read", person_id=person_id)
         return self._inbox(request, f"person:{person_id}")
@@ -139,7 +144,8 @@ class NotifyRoutes:
         return json_response(self.notify.mark_inbox_item(f"person:{person_id}", item_id, read_json(request)))
 
     @http("GET", "/v1/coordination-group/inbox")
-    @endpoint()
+    @endpoint(summary="The coordination group's inbox, newest first (a page)", query=api.InboxPageQuery,
+              answers={200: api.Page})
     def coordination_inbox(self, request: Request) -> Response:
         authorize(self.principal, "inbox.read", recipient=COORDINATION_GROUP)
         return self._inbox(request, COORDINATION_GROUP)

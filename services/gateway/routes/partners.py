@@ -5,7 +5,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import schemas as api
-from services.gateway.http import MAX_BODY_BYTES, BadRequest, endpoint, json_page, json_response, read_json
+from services.gateway.http import MAX_BODY_BYTES, BadRequest, endpoint, json_page, json_response, paging, read_json
 from services.gateway.policy import Principal, authorize
 from services.partners import schemas
 
@@ -43,10 +43,10 @@ class PartnerRoutes:
         return json_response(created, 201, {"Location": f"/v1/partners/{created['id']}"})
 
     @http("GET", "/v1/partners")
-    @endpoint(summary="Find partners (a page)", query=schemas.PartnerFilter, answers={200: api.PartnerPage})
+    @endpoint(summary="Find partners (a page)", query=api.PartnerQuery, answers={200: api.PartnerPage})
     def find_partners(self, request: Request) -> Response:
         authorize(self.principal, "partner.list")
-        return json_page(request, self.partners.find_partners(request.args.to_dict(),
+        return json_page(request, self.partners.find_partners(paging(request, passes_as="after", alias="after"),
                                                               include_private=may_see_contacts(self.principal)))
 
     @http("GET", "/v1/partners.csv")
@@ -58,7 +58,8 @@ class PartnerRoutes:
                         headers={"Content-Disposition": 'attachment; filename="partners.csv"'})
 
     @http("POST", "/v1/partners/import")
-    @endpoint()
+    @endpoint(summary="Import partners from CSV (201 when some were registered, else 200)",
+              answers={201: None, 200: None})
     def import_partners(self, request: Request) -> Response:
         authorize(self.principal, "partner.import")
         result = self.partners.import_partners(read_csv(request), request.args.to_dict(), actor=actor(self.principal))
@@ -150,17 +151,17 @@ class PartnerRoutes:
 
 class AgreementRoutes:
     @http("POST", "/v1/agreements")
-    @endpoint()
+    @endpoint(summary="Record a signed agreement", body=schemas.AgreementDraft, answers={201: None})
     def sign_agreement(self, request: Request) -> Response:
         authorize(self.principal, "agreement.sign")
         created = self.partners.sign_agreement(read_json(request), actor=actor(self.principal))
         return json_response(created, 201, {"Location": f"/v1/agreements/{created['id']}"})
 
     @http("GET", "/v1/agreements")
-    @endpoint()
+    @endpoint(summary="Find agreements (a page)", query=api.AgreementQuery, answers={200: api.Page})
     def find_agreements(self, request: Request) -> Response:
         authorize(self.principal, "agreement.list")
-        return json_response(self.partners.find_agreements(request.args.to_dict()))
+        return json_page(request, self.partners.find_agreements(paging(request, passes_as="after", alias="after")))
 
     @http("GET", "/v1/agreements/<string:agreement_id>")
     @endpoint()

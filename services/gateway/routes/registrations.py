@@ -4,6 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.policy import authorize
 from services.gateway.routes.activities import actor
@@ -13,7 +14,7 @@ ACTIVITY = "/v1/activities/<string:activity_id>"
 
 class RegistrationRoutes:
     @http("POST", f"{ACTIVITY}/registrations")
-    @endpoint()
+    @endpoint(summary="Register a person for an activity", body=schemas.RegistrationRequest, answers={201: None})
     def register(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "registration.create", activity_id=activity_id)
         made = self.events.register(activity_id, read_json(request))
@@ -53,7 +54,7 @@ class RegistrationRoutes:
 
 class VolunteerRoutes:
     @http("POST", f"{ACTIVITY}/volunteer-<any(roles,shifts):part>")
-    @endpoint()
+    @endpoint(summary="Add a volunteer role or shift", answers={201: None})
     def add_volunteer_part(self, request: Request, activity_id: str, part: str) -> Response:
         """A volunteer role ({name, description}) or shift ({role_id, starts_at, ends_at, places})."""
         authorize(self.principal, f"volunteer.add_{part[:-1]}", activity_id=activity_id)
@@ -73,7 +74,7 @@ class VolunteerRoutes:
         return json_response(self.events.volunteering(activity_id, actor(self.principal)))
 
     @http("POST", f"{ACTIVITY}/volunteers")
-    @endpoint()
+    @endpoint(summary="Sign a person up for a volunteer shift", body=schemas.SignUp, answers={201: None})
     def sign_up_volunteer(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "volunteer.sign_up", activity_id=activity_id)
         return json_response(self.events.sign_up_volunteer(activity_id, read_json(request)), 201)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.policy import authorize
 
 
 class VenueRoutes:
     @http("POST", "/v1/venues")
-    @endpoint()
+    @endpoint(summary="Register a venue", body=schemas.VenueRegistration, answers={201: None})
     def register_venue(self, request: Request) -> Response:
         authorize(self.principal, "venue.register")
         created = self.events.register_venue(read_json(request))
