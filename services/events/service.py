@@ -205,6 +205,10 @@ class EventsService(ServiceBase):
     def learn_partner(self, envelope) -> None:
         self.app.partner_changed(envelope)
 
+    @event_handler("partner.updated")
+    def partner_updated(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
     @event_handler("partner.review_started")
     def partner_review_started(self, envelope) -> None:
         self.app.partner_changed(envelope)

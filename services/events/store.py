@@ -174,12 +174,21 @@ class EventsStore:
     def add_venue(self, venue: Venue) -> None:
         documents.insert(self.venues, _venue_doc(venue))
 
+    def add_venue_once(self, venue: Venue) -> bool:
+        """Add a venue with a derived id; False if it is there already."""
+        return documents.insert_once(self.venues, _venue_doc(venue))
+
+    def offered_venues_of(self, partner_id: str) -> list[Venue]:
+        """The venues made from the spaces a partner offers (not those entered by hand)."""
+        found = self.venues.find({"partner_id": partner_id}).limit(500)
+        return [venue for venue in map(_venue, found) if venue.offer_key is not None]
+
     def venue(self, venue_id: str) -> Venue | None:
         doc = self.venues.find_one({"_id": venue_id})
         return _venue(doc) if doc else None
 
-    def list_venues(self) -> list[dict]:
-        return [documents.public(doc) for doc in self.venues.find({}).sort("_id", ASCENDING).limit(500)]
+    def list_venues(self) -> list[Venue]:
+        return [_venue(doc) for doc in self.venues.find({}).sort("_id", ASCENDING).limit(500)]
 
     def change_venue(self, venue_id: str, change: Change) -> Venue:
         def apply(doc: dict) -> list[Envelope]:

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from services.common import ids
 from services.common.catalogue import announce
 from services.common.clock import isoformat, utcnow
+from services.common.contracts.partners import space_key
 from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
 from services.common.validation import load
-from services.events import schemas, volunteers
+from services.events import offers, schemas, volunteers
 from services.events.domain import (
     CO_ORGANIZER,
     LEAD,
@@ -32,7 +33,7 @@ from services.events.domain import (
 from services.events.listing import CALENDAR_STATUSES, PUBLIC_STATUSES, calendar, decode_cursor, encode_cursor
 from services.events.registration import ActivityView, RegistrationRefused, Roster, participation_items
 from services.events.store import EventsStore
-from services.events.venues import Venue, VenueTaken
+from services.events.venues import Venue, VenueRetired, VenueTaken
 
 SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
 
@@ -51,6 +52,8 @@ def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
     except VenueTaken as exc:
         holder = {k: (isoformat(v) if isinstance(v, datetime) else v) for k, v in exc.holder.items()}
         raise Conflict(exc.describe(ZoneInfo(zone)), {"field": "venue_id", "held_by": holder}) from None
+    except VenueRetired as exc:
+        raise RuleBroken(str(exc), {"field": "venue_id"}) from None
     except RegistrationRefused as exc:
         if exc.conflict:
             raise Conflict(str(exc), {"field": exc.field}) from None
@@ -70,6 +73,14 @@ def view_of(activity: JointActivity) -> ActivityView:
                         starts_at=activity.starts_at, ends_at=activity.ends_at, capacity=activity.capacity,
                         opens_at=activity.registration_opens_at, closes_at=activity.registration_closes_at,
                         audience=tuple(activity.audience))
+
+
+def venue_view(venue: Venue) -> dict:
+    """A venue as callers see it: who owns it (``partner_id``, none for library spaces) and whether it is open."""
+    return {"id": venue.id, "name": venue.name, "kind": venue.kind, "partner_id": venue.partner_id,
+            "capacity": venue.capacity, "address": venue.address,
+            "status": "retired" if venue.retired else "open", "retired_at": venue.retired_at,
+            "retired_reason": venue.retired_reason, "offered_by_partner": venue.offer_key is not None}
 
 
 class EventsApp:
@@ -375,12 +386,33 @@ class EventsApp:
         found = self.store.venue(str(venue_id))
         if found is None:
             raise NotFound(f"No venue {venue_id}.", {"venue_id": venue_id})
-        shown = {"id": found.id, "name": found.name, "kind": found.kind, "partner_id": found.partner_id,
-                 "capacity": found.capacity, "address": found.address, "bookings": found.bookings}
-        return shown
+        return dict(venue_view(found), bookings=found.bookings)
 
     def venues(self) -> dict:
-        return {"items": [{k: v for k, v in doc.items() if k != "bookings"} for doc in self.store.list_venues()]}
+        return {"items": [venue_view(venue) for venue in self.store.list_venues()]}
+
+    def _keep_offers(self, data: dict) -> None:
+        """Keep the venues of the spaces a partner offers in step with its profile and standing (offers.py)."""
+        partner_id, now = data["partner_id"], self.now()
+        status, status_seq = data["status"], data.get("status_seq")
+        spaces = {space_key(space["name"]): space for space in data.get("spaces") or []}
+        profile_seq = data.get("profile_seq", 0)
+
+        def learn(space: dict | None):
+            def change(venue: Venue) -> None:
+                if "spaces" in data:
+                    offers.learn_offer(venue, space, profile_seq)
+                offers.learn_standing(venue, status, status_seq)
+                offers.settle(venue, now)
+            return change
+        for space in spaces.values():
+            venue = offers.new_venue(partner_id, space, now)
+            learn(space)(venue)
+            if not self.store.add_venue_once(venue):
+                self.store.change_venue(venue.id, learn(space))
+        for venue in self.store.offered_venues_of(partner_id):
+            if venue.offer_key not in spaces:
+                self.store.change_venue(venue.id, learn(None))
 
     # registration -------------------------------------------------------------------------------------------
     def _kept_until(self, activity: JointActivity) -> str:
@@ -539,6 +571,7 @@ class EventsApp:
     def partner_changed(self, envelope) -> None:
         data = envelope.data
         self.store.remember_partner(data, data.get("decided_at") or envelope.time)
+        self._keep_offers(data)
         if data["status"] not in ("suspended", "active", "approved", "approved_with_conditions"):
             return
         for activity_id in self.store.live_ids_of_partner(data["partner_id"]):

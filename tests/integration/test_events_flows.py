@@ -210,6 +210,34 @@ def test_two_units_booking_one_venue_at_once_exactly_one_wins_and_learns_who_hol
     assert api.post("/v1/activities", dict(bodies[0], starts_at=winner["starts_at"])).status_code == 201
 
 
+def test_a_space_a_partner_offers_becomes_a_venue_that_is_retired_when_the_partner_drops_it(cluster):
+    api = cluster.api
+    faculty, league = register(api, FACULTY), register(api, YOUTH_LEAGUE)
+    dome = {"kind": "space", "name": "Dome theatre", "capacity": 120, "location": "Pudong"}
+    museum = register(api, dict(MUSEUM, resources=[dome, {"kind": "expert", "name": "Guides"}]))
+
+    def venues_of_museum() -> list[dict]:
+        return [v for v in ok(api.get("/v1/venues"))["items"] if v["partner_id"] == museum["id"]]
+    venue = eventually(venues_of_museum)[0]
+    assert (venue["name"], venue["capacity"], venue["address"], venue["kind"], venue["status"]) == \
+        ("Dome theatre", 120, "Pudong", "partner_space", "open")
+    booked = ok(api.post("/v1/activities", activity(faculty["id"], venue_id=venue["id"])), 201)
+    assert booked["venue"] == "Dome theatre"
+    refused = api.post("/v1/activities", activity(league["id"], venue_id=venue["id"], starts_at=at(49),
+                                                  ends_at=at(51)))
+    assert refused.status_code == 409 and booked["id"] in refused.json()["detail"]
+    assert faculty["id"] in refused.json()["detail"]
+
+    ok(api.patch(f"/v1/partners/{museum['id']}", {"resources": [{"kind": "expert", "name": "Guides"}]}))
+    retired = eventually(lambda: [v for v in venues_of_museum() if v["status"] == "retired"])[0]
+    assert retired["id"] == venue["id"] and retired["retired_reason"] == "the partner no longer offers it"
+    later = api.post("/v1/activities", activity(league["id"], venue_id=venue["id"], starts_at=at(100),
+                                                ends_at=at(101)))
+    assert later.status_code == 422 and "retired" in later.json()["detail"], later.text
+    assert [b["activity_id"] for b in ok(api.get(f"/v1/venues/{venue['id']}"))["bookings"]] == [booked["id"]]
+    assert len(venues_of_museum()) == 1, "the same space is the same venue, whatever was announced"
+
+
 def test_listing_filters_search_and_pages_and_the_calendar_parses(cluster):
     api = cluster.api
     faculty, league, museum = register(api, FACULTY), register(api, YOUTH_LEAGUE), register(api, MUSEUM)

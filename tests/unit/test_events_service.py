@@ -271,3 +271,69 @@ def test_a_co_organizer_joining_a_published_activity_is_announced_so_partners_re
     assert [o["partner_id"] for o in joined["organizers"]] == [LEAD, CO, MUSEUM]
     updated = store.activities.find_one({"_id": act["id"]})["outbox"][-1]
     assert updated["type"] == "activity.updated" and list(updated["data"]["changes"]) == ["organizers"]
+
+
+def partner_event(kind: str, spaces: list[dict] | None, *, profile_seq: int = 0, status: str = "active",
+                  status_seq: int = 1):
+    data = {"partner_id": MUSEUM, "name": {"zh": "科技馆"}, "level": "outside", "kind": "science_museum",
+            "status": status, "status_seq": status_seq}
+    if spaces is not None:
+        data.update(spaces=spaces, profile_seq=profile_seq)
+    if kind == "partner.updated":
+        data["changed"] = ["resources"]
+    elif kind != "partner.registered":
+        data.update(previous_status="approved", reason="audit", decided_by="group",
+                    decided_at="2026-11-02T00:00:00Z")
+    return announce(kind, data, subject=MUSEUM)
+
+
+def space(name: str = "Dome theatre", capacity: int | None = 120) -> dict:
+    return {"name": name, "capacity": capacity, "location": "Pudong", "description": ""}
+
+
+def test_spaces_partners_offer_become_venues_kept_in_step_and_retired_venues_take_no_new_bookings(world):
+    service, store, clock = world
+    registered = partner_event("partner.registered", [space(), space("Roof garden", None)])
+    service.learn_partner(registered)
+    service.learn_partner(registered)  # redelivered: the same venues, not new ones
+    offered = {v["name"]: v for v in service.list_venues()["items"]}
+    assert set(offered) == {"Dome theatre", "Roof garden"} and store.venues.count_documents({}) == 2
+    dome = offered["Dome theatre"]
+    assert dome | {"id": None} == {"id": None, "name": "Dome theatre", "kind": "partner_space", "partner_id": MUSEUM,
+                                   "capacity": 120, "address": "Pudong", "status": "open", "retired_at": None,
+                                   "retired_reason": "", "offered_by_partner": True}
+    act = service.create_activity(body(venue_id=dome["id"]), GROUP)
+    with pytest.raises(Conflict) as taken:
+        service.create_activity(body(venue_id=dome["id"], lead_organizer=CO, co_organizers=[]), GROUP)
+    assert act["id"] in taken.value.message
+
+    # the partner drops the dome and enlarges the garden; an older profile arriving late changes nothing
+    clock.now = NOW + timedelta(hours=1)
+    service.partner_updated(partner_event("partner.updated", [space("roof  GARDEN", 40)], profile_seq=2))
+    service.partner_updated(partner_event("partner.updated", [space(), space("Roof garden", 10)], profile_seq=1))
+    now_offered = {v["name"]: v for v in service.list_venues()["items"]}
+    assert now_offered["Dome theatre"]["status"] == "retired"
+    assert now_offered["Dome theatre"]["retired_reason"] == "the partner no longer offers it"
+    assert now_offered["roof  GARDEN"]["capacity"] == 40 and now_offered["roof  GARDEN"]["status"] == "open"
+    assert [b["activity_id"] for b in service.get_venue(dome["id"])["bookings"]] == [act["id"]], "bookings stay"
+    before = trace(store)
+    with pytest.raises(RuleBroken) as refused:
+        service.create_activity(body(venue_id=dome["id"], starts_at=(START + timedelta(days=3)).isoformat(),
+                                     ends_at=(START + timedelta(days=3, hours=1)).isoformat()), GROUP)
+    assert "retired" in refused.value.message and refused.value.details["field"] == "venue_id"
+    assert trace(store) == before
+
+    # suspension retires every space; reinstatement reopens those still offered; an older status is ignored
+    garden = now_offered["roof  GARDEN"]["id"]
+    service.partner_suspended(partner_event("partner.suspended", None, status="suspended", status_seq=3))
+    service.partner_reinstated(partner_event("partner.reinstated", None, status="approved", status_seq=2))
+    assert service.get_venue(garden)["retired_reason"] == "the partner is suspended"
+    service.partner_reinstated(partner_event("partner.reinstated", None, status="approved", status_seq=4))
+    assert service.get_venue(garden)["status"] == "open" and service.get_venue(dome["id"])["status"] == "retired"
+
+
+def test_venues_entered_by_hand_are_not_touched_by_partner_profiles(world):
+    service, store, _ = world
+    hand = service.register_venue({"name": "Museum hall", "kind": "partner_space", "partner_id": MUSEUM})
+    service.partner_updated(partner_event("partner.updated", [], profile_seq=1))
+    assert service.get_venue(hand["id"])["status"] == "open"
