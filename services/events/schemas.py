@@ -13,6 +13,7 @@ from services.events.domain import (
     PATHS,
     TRANSITIONS,
 )
+from services.events.listing import CALENDAR_STATUSES
 from services.events.registration import LANGUAGES
 from services.events.venues import VENUE_KINDS
 
@@ -231,3 +232,13 @@ class ActivityFilter(StrictSchema):
 class PublishCommand(StrictSchema):
     activity_id = fields.String(required=True, validate=validate.Regexp(r"^act_[0-9a-z]{26}$",
                                                                         error="Not an activity id."))
+
+
+class CalendarFilter(ActivityFilter):
+    """The calendar's filters: public states only (the feed needs no key), no paging (the whole calendar)."""
+
+    status = fields.String(validate=validate.OneOf(CALENDAR_STATUSES,
+                                                   error="The calendar holds published activities only."))
+
+    class Meta(StrictSchema.Meta):
+        exclude = ("cursor", "limit")

@@ -349,9 +349,9 @@ class EventsApp:
             return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor))
 
     # listings -----------------------------------------------------------------------------------------------
-    def _find(self, query: dict | None, *, cap: int | None = None,
-              statuses: tuple[str, ...] = PUBLIC_STATUSES) -> tuple[list[dict], int]:
-        criteria = load(schemas.ActivityFilter(), query or {})
+    def _find(self, query: dict | None, *, cap: int | None = None, statuses: tuple[str, ...] = PUBLIC_STATUSES,
+              schema: type[schemas.ActivityFilter] = schemas.ActivityFilter) -> tuple[list[dict], int]:
+        criteria = load(schema(), query or {})
         limit = cap or criteria.pop("limit")
         criteria.pop("limit", None)
         cursor = criteria.pop("cursor", None)
@@ -367,9 +367,12 @@ class EventsApp:
         return {"items": items, "next_cursor": next_cursor}
 
     def calendar(self, query: dict | None) -> str:
-        """The published activities, and those published once and then cancelled or postponed."""
+        """The published activities, and those published once and then cancelled or postponed.
+
+        Public (no key): only calendar states may be asked for, and nothing personal is in an entry.
+        """
         criteria = {k: v for k, v in (query or {}).items() if k not in ("limit", "cursor")}
-        items, _ = self._find(criteria, cap=2000, statuses=CALENDAR_STATUSES)
+        items, _ = self._find(criteria, cap=2000, statuses=CALENDAR_STATUSES, schema=schemas.CalendarFilter)
         items = [item for item in items if item.get("published_at") is not None]
         return calendar(items, display_zone=self.display_timezone, now=self.now()).decode("utf-8")
 

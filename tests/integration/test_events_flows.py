@@ -11,7 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, register
 from tests.support.activities import approve_partner
-from tests.support.api import eventually
+from tests.support.api import Api, eventually
 from tests.support.tap import Tap
 
 pytestmark = pytest.mark.cluster
@@ -290,6 +290,31 @@ def test_listing_filters_search_and_pages_and_the_calendar_parses(cluster):
     again = icalendar.Calendar.from_ical(api.get("/v1/calendar.ics?theme=red_culture").content).walk("VEVENT")
     assert [str(e["status"]) for e in again] == ["CANCELLED", "CONFIRMED", "CONFIRMED"]
     assert int(again[0]["sequence"]) == 1, "a cancellation is a new version of the calendar entry"
+
+
+def test_anyone_may_subscribe_to_the_calendar_without_a_key_and_it_holds_published_activities_only(cluster):
+    api = cluster.api
+    anonymous = Api(api.base_url, None)
+    faculty = register(api, FACULTY)
+    shown = published(api, activity(faculty["id"], themes=["poetry"]))
+    draft = ok(api.post("/v1/activities", activity(faculty["id"], themes=["poetry"])), 201)
+    submitted = ok(api.post("/v1/activities", activity(faculty["id"], themes=["poetry"], starts_at=at(60),
+                                                       ends_at=at(61))), 201)
+    ok(api.post(f"/v1/activities/{submitted['id']}/submit"))
+    ok(api.post(f"/v1/activities/{shown['id']}/registrations", {"person_id": "s1", "email": "s1@uni.edu"}), 201)
+
+    feed = anonymous.get("/v1/calendar.ics?theme=poetry")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar"), feed.text
+    events = icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
+    assert [str(e["uid"]) for e in events] == [f"{shown['id']}@synergy"]
+    assert draft["id"] not in feed.text and submitted["id"] not in feed.text
+    whole = anonymous.get("/v1/calendar.ics").text
+    assert draft["id"] not in whole and "@uni.edu" not in whole and shown["id"] in whole
+    for asked in ("status=draft", "status=submitted", "from=yesterday", "type=opera"):
+        refused = anonymous.get(f"/v1/calendar.ics?{asked}")
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json", asked
+    assert anonymous.get("/v1/activities").status_code == 401, "the JSON listing still needs a key"
+    assert anonymous.get(f"/v1/activities/{draft['id']}").status_code == 401
 
 
 def test_every_write_route_refuses_bad_input_over_http_and_nothing_is_stored_or_announced(cluster):

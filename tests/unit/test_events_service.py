@@ -125,6 +125,9 @@ def test_every_write_path_refuses_bad_input_names_the_field_and_leaves_no_trace(
          "shift_id"),
         (lambda: service.confirm_volunteer_hours(aid, signup["signup_id"], {"hours": -1}, GROUP), "hours"),
         (lambda: service.list_activities({"limit": 0}), "limit"),
+        (lambda: service.calendar({"status": "draft"}), "status"),
+        (lambda: service.calendar({"status": "submitted"}), "status"),
+        (lambda: service.calendar({"from": "yesterday"}), "from"),
     ]
     for attempt, field in cases:
         with pytest.raises((ValidationFailed, RuleBroken)) as caught:
