@@ -16,7 +16,7 @@ from services.events.listing import query_terms, sort_key, title_terms
 from services.events.registration import Roster
 from services.events.venues import Venue
 
-DERIVED = ("organizer_ids", "lead_id", "title_terms", "sort_key")
+DERIVED = ("organizer_ids", "lead_id", "title_terms", "sort_key", "next_task_due")
 ACTIVITY_FIELDS = {f.name for f in fields(JointActivity)}
 
 
@@ -27,6 +27,7 @@ def _to_doc(activity: JointActivity) -> dict:
     doc["lead_id"] = activity.lead.partner_id
     doc["title_terms"] = title_terms(activity.title)
     doc["sort_key"] = sort_key(activity.starts_at, activity.id)
+    doc["next_task_due"] = activity.next_task_due  # scalar: the clock's query for task reminders
     return doc
 
 
@@ -39,7 +40,7 @@ def _from_doc(doc: dict) -> JointActivity:
 def _public_activity(doc: dict | None) -> dict | None:
     shown = documents.public(doc)
     if shown is not None:
-        for name in ("title_terms", "sort_key", "retention_done"):
+        for name in ("title_terms", "sort_key", "retention_done", "next_task_due"):
             shown.pop(name, None)
     return shown
 
@@ -87,6 +88,7 @@ class EventsStore:
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
         self.activities.create_index([("sort_key", ASCENDING)])
         self.activities.create_index([("ends_at", ASCENDING)])
+        self.activities.create_index([("next_task_due", ASCENDING)])
         if "organizer_ids_1" in self.activities.index_information():
             self.activities.drop_index("organizer_ids_1")
         self.backfill()
@@ -160,6 +162,11 @@ class EventsStore:
         """Activities in ``status`` whose ``field`` (starts_at or ends_at) has come."""
         found = self.activities.find({"status": status, field: {"$lte": now}}, {"_id": 1}).limit(limit)
         return [doc["_id"] for doc in found]
+
+    def tasks_due_by(self, horizon: datetime, limit: int = 200) -> list[str]:
+        """Activities with a task to remind whose deadline is at or before ``horizon``."""
+        found = self.activities.find({"next_task_due": {"$lte": horizon}}, {"_id": 1, "next_task_due": 1})
+        return [doc["_id"] for doc in found.limit(limit) if doc.get("next_task_due") is not None]
 
     def ended_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
         """Activities that ended before ``cutoff`` whose personal data were not yet dealt with.

@@ -85,9 +85,11 @@ def venue_view(venue: Venue) -> dict:
 
 class EventsApp:
     def __init__(self, store: EventsStore, partners, *, retention_days: int = 180,
-                 display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow):
+                 display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow,
+                 task_reminder_days: float = 2):
         self.store, self.partners = store, partners
         self.retention = timedelta(days=retention_days)
+        self.task_reminder = timedelta(days=task_reminder_days)
         self.display_timezone = display_timezone
         self.now = clock
 
@@ -337,16 +339,22 @@ class EventsApp:
         with rules():
             return self.store.change(str(activity_id), add)
 
+    def _set_part(self, activity_id: str, change: Callable[[JointActivity], dict | None]) -> dict:
+        """Replace an organizer's part; a real change is announced so that the lead hears of it."""
+        def apply(activity: JointActivity):
+            changed = change(activity)
+            return self._events([("activity.organizer_updated", changed)] if changed else [], activity.id)
+        with rules():
+            return self.store.change(str(activity_id), apply)
+
     def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Contributions(), payload)
-        with rules():
-            return self.store.change(str(activity_id),
-                                     lambda a: a.set_contributions(partner_id, data["contributions"], actor))
+        return self._set_part(activity_id, lambda a: a.set_contributions(partner_id, data["contributions"], actor,
+                                                                         self.now()))
 
     def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Tasks(), payload)
-        with rules():
-            return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor))
+        return self._set_part(activity_id, lambda a: a.set_tasks(partner_id, data["tasks"], actor, self.now()))
 
     # listings -----------------------------------------------------------------------------------------------
     def _find(self, query: dict | None, *, cap: int | None = None, statuses: tuple[str, ...] = PUBLIC_STATUSES,
@@ -607,6 +615,20 @@ class EventsApp:
             self.store.change(activity_id, lambda a: setattr(a, "retention_done", True))
             anonymised += 1
         return {"anonymised": anonymised, "moved": moved}
+
+    def remind_tasks(self) -> int:
+        """Announce every organizer's task due within ``task_reminder``, once (see tasks.py); how many."""
+        now = self.now()
+        announced = 0
+        for activity_id in self.store.tasks_due_by(now + self.task_reminder):
+            due: list[dict] = []
+
+            def remind(activity: JointActivity, due: list[dict] = due):
+                due[:] = activity.remind_tasks(now, self.task_reminder)  # a retried write starts afresh
+                return self._events([("activity.task_due", data) for data in due], activity.id)
+            self.store.change(activity_id, remind)
+            announced += len(due)
+        return announced
 
     def ingress(self, request) -> dict:
         """A command from the ingress exchange (see ingress.py), validated exactly as over HTTP."""

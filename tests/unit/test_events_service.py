@@ -340,3 +340,62 @@ def test_venues_entered_by_hand_are_not_touched_by_partner_profiles(world):
     hand = service.register_venue({"name": "Museum hall", "kind": "partner_space", "partner_id": MUSEUM})
     service.partner_updated(partner_event("partner.updated", [], profile_seq=1))
     assert service.get_venue(hand["id"])["status"] == "open"
+
+
+def outbox_of(store: EventsStore, activity_id: str, event_type: str) -> list[dict]:
+    return [e["data"] for e in store.activities.find_one({"_id": activity_id})["outbox"] if e["type"] == event_type]
+
+
+def test_a_co_organizer_changing_its_part_is_announced_for_the_lead_and_the_same_part_again_is_not(world):
+    service, store, _ = world
+    as_co = {"by": "key_co", "partner_id": CO}
+    act = service.create_activity(body(), GROUP)
+    contributions = {"contributions": [{"kind": "funding", "committed": 5000}]}
+    service.set_contributions(act["id"], CO, contributions, as_co)
+    service.set_contributions(act["id"], CO, contributions, as_co)  # nothing changed: nothing announced
+    service.set_tasks(act["id"], CO, {"tasks": [{"title": "posters", "due_at": START.isoformat()}]}, as_co)
+    announced = outbox_of(store, act["id"], "activity.organizer_updated")
+    assert [(a["part"], a["partner_id"], a["lead_partner_id"], a["by"]) for a in announced] == [
+        ("contributions", CO, LEAD, "key_co"), ("tasks", CO, LEAD, "key_co")]
+    assert announced[0]["before"] == [] and announced[0]["after"][0]["committed"] == 5000
+    assert announced[1]["after"] == [{"title": "posters", "due_at": "2026-12-05T02:00:00.000Z", "done": False}]
+
+
+def test_a_task_is_reminded_once_days_before_its_deadline_and_a_rewrite_of_the_same_task_does_not_remind_again(
+        world):
+    service, store, clock = world
+    as_co = {"by": "key_co", "partner_id": CO}
+    act = service.create_activity(body(), GROUP)
+    due = NOW + timedelta(days=5)
+    posters = {"title": "posters", "due_at": due.isoformat()}
+    service.set_tasks(act["id"], CO, {"tasks": [posters, {"title": "hall", "due_at": due.isoformat(),
+                                                          "done": True}]}, as_co)
+    assert service.app.remind_tasks() == 0, "five days ahead is not yet within two"
+    clock.now = due - timedelta(days=2, seconds=1)
+    assert service.app.remind_tasks() == 0
+    clock.now = due - timedelta(days=2)
+    assert service.app.remind_tasks() == 1
+    assert service.app.remind_tasks() == 0, "reminded once"
+    reminders = outbox_of(store, act["id"], "activity.task_due")
+    assert [(r["partner_id"], r["task"], r["due_at"], r["days_ahead"]) for r in reminders] == [
+        (CO, "posters", "2026-11-06T08:00:00.000Z", 2.0)]
+    service.set_tasks(act["id"], CO, {"tasks": [posters]}, as_co)  # the same task written again
+    assert service.app.remind_tasks() == 0
+    later = dict(posters, due_at=(due + timedelta(days=1)).isoformat())
+    service.set_tasks(act["id"], CO, {"tasks": [later]}, as_co)  # a new deadline is reminded in its turn
+    clock.now = due - timedelta(days=1)
+    assert service.app.remind_tasks() == 1
+    service.cancel_activity(act["id"], {"reason": "rain"}, GROUP)
+    service.set_tasks(act["id"], CO, {"tasks": [dict(posters, title="refunds")]}, GROUP)
+    assert service.app.remind_tasks() == 0, "a cancelled activity's tasks are not reminded"
+    assert "next_task_due" not in service.get_activity(act["id"])
+
+
+def test_task_reminders_follow_the_configured_days(world):
+    _, store, clock = world
+    app = EventsApp(store, Mock(), clock=clock, task_reminder_days=7)
+    service = worker_factory(EventsService, store=store, app=app)
+    act = service.create_activity(body(), GROUP)
+    speaker = {"title": "speaker", "due_at": (NOW + timedelta(days=6)).isoformat()}
+    service.set_tasks(act["id"], LEAD, {"tasks": [speaker]}, GROUP)
+    assert app.remind_tasks() == 1
