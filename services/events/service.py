@@ -202,6 +202,15 @@ class EventsService(ServiceBase):
         return self.app.participation(person_id)
 
     @rpc
+    def participation_export(self, query: dict | None = None) -> dict:
+        """Everyone's participation over a date range or term, cursor paged (the transcript system's export)."""
+        return self.app.participation_export(query)
+
+    @rpc
+    def participation_csv(self, query: dict | None = None) -> str:
+        return self.app.participation_csv(query)
+
+    @rpc
     def survey_recipients(self, activity_id: str) -> list[dict]:
         """For evaluation: checked-in registrants and confirmed volunteers, [{person_id, email, language}]."""
         return self.app.survey_recipients(activity_id)

@@ -221,6 +221,10 @@ class EventsStore:
             return events
         return _roster(documents.update(self.rosters, activity_id, apply))
 
+    def rosters_for(self, activity_ids: list[str]) -> dict[str, Roster]:
+        found = self.rosters.find({"_id": {"$in": list(activity_ids)}}) if activity_ids else []
+        return {doc["_id"]: _roster(doc) for doc in found}
+
     def rosters_of_person(self, person_id: str) -> list[Roster]:
         return [_roster(doc) for doc in self.rosters.find({"person_ids": person_id}).limit(1000)]
 

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from services.common import ids
@@ -17,8 +18,9 @@ from services.common.catalogue import announce
 from services.common.clock import isoformat, utcnow
 from services.common.contracts.partners import space_key
 from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
+from services.common.terms import term_bounds
 from services.common.validation import load
-from services.events import offers, schemas, volunteers
+from services.events import offers, schemas, transcript, volunteers
 from services.events.domain import (
     CO_ORGANIZER,
     LEAD,
@@ -573,6 +575,53 @@ class EventsApp:
         return {"person_id": person_id, "items": items,
                 "attended_count": sum(1 for item in items if item["kind"] == "attended"),
                 "volunteer_hours": round(sum(item["hours"] for item in items if item["kind"] == "volunteered"), 2)}
+
+    def _export_window(self, data: dict) -> tuple[datetime, datetime, dict]:
+        if "term" in data:
+            data["starts_on"], data["ends_on"] = term_bounds(data["term"])
+        starts, ends = transcript.window(data["starts_on"], data["ends_on"], self.display_timezone)
+        return starts, ends, {"from": data["starts_on"].isoformat(), "to": data["ends_on"].isoformat()}
+
+    def _participation_rows(self, starts: datetime, ends: datetime,
+                            after: tuple[str, str, str] | None = None) -> Iterator[dict]:
+        """Every participation row of activities starting in ``[starts, ends)``, in export order, lazily."""
+        after_key = None
+        if after is not None:
+            after_key, activity_id, person_id = after
+            activity = self.store.get(activity_id)
+            if activity is not None and self.store.sort_key_of(activity) == after_key:
+                rows = transcript.rows_of(activity, self.store.roster(activity_id), self.display_timezone)
+                yield from (row for row in rows if row["person_id"] > person_id)
+        batch_size = 100
+        while True:
+            batch = self.store.find(starts_from=starts, starts_before=ends, after_key=after_key,
+                                    statuses=CALENDAR_STATUSES, limit=batch_size)
+            rosters = self.store.rosters_for([activity["id"] for activity in batch])
+            for activity in batch:
+                if activity["id"] in rosters:
+                    yield from transcript.rows_of(activity, rosters[activity["id"]], self.display_timezone)
+            if len(batch) < batch_size:
+                return
+            after_key = self.store.sort_key_of(batch[-1])
+
+    def participation_export(self, query: dict | None) -> dict:
+        """One page of everyone's participation over a date range or a term (transcript.py)."""
+        data = load(schemas.ParticipationExport(), query or {})
+        try:
+            after = transcript.read_cursor(data["cursor"]) if "cursor" in data else None
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"errors": {"cursor": [str(exc)]}}) from None
+        starts, ends, span = self._export_window(data)
+        rows = list(islice(self._participation_rows(starts, ends, after), data["limit"] + 1))
+        page = rows[:data["limit"]]
+        next_cursor = transcript.cursor_after(page[-1]) if len(rows) > data["limit"] else None
+        return dict(span, items=[transcript.shown(row) for row in page], next_cursor=next_cursor)
+
+    def participation_csv(self, query: dict | None) -> str:
+        """The same rows as one CSV document with a header line."""
+        data = load(schemas.ParticipationCsv(), query or {})
+        starts, ends, _ = self._export_window(data)
+        return transcript.to_csv(self._participation_rows(starts, ends))
 
     def survey_recipients(self, activity_id: str) -> list[dict]:
         activity = self._activity(activity_id)

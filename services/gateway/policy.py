@@ -113,6 +113,7 @@ RULES: dict[str, dict[str, str]] = {
     "volunteer.cancel": {STAFF: ANY, PARTNER: ORGANIZER},
     "volunteer.confirm_hours": {STAFF: ANY, PARTNER: ORGANIZER},
     "participation.read": {STAFF: ANY, CAMPUS_SYSTEM: ANY},
+    "participation.export": {STAFF: ANY, CAMPUS_SYSTEM: ANY},  # everyone's record: never a partner
     # evaluation: organizers see and add to their surveys; the coordination group sets plans and reads all;
     # a partner reads its own unit's report (``partner_id`` = the unit; the whole-term report is hidden)
     "survey.read": {**READERS, PARTNER: ORGANIZER},

@@ -60,6 +60,9 @@ MATRIX = [
     row("GET /v1/activities/{activity}",        OK,   OK,   OK,    OK,  404,  OK,   401),
     row("POST /v1/activities/{draft}/publish",  OK,   OK,   403,   OK,  404,  403,  401),
     row("GET /v1/calendar.ics", **PUBLIC),
+    # everyone's participation: the coordination group, staff and the read-only campus system, never a partner
+    row("GET /v1/participation?term=2026-autumn", OK, OK, OK,  403, 403,  None, 401),
+    row("GET /v1/participation.csv?term=2026-autumn", OK, OK, OK, 403, 403, None, 401),
     # evaluation
     row("GET /v1/activities/{published}/surveys", OK, OK,   OK,    OK,  404,  OK,   401),
     row("GET /v1/activities/{published}/surveys/immediate", OK, OK, OK, OK, 404, OK, 401),
@@ -169,6 +172,8 @@ PENDING_ROWS = {
 
 
 def template(path: str) -> str:
+    """The documented path of a row (its query string, if any, is for the request only)."""
+    path = path.split("?", 1)[0]
     names = {"{partner}": "{partner_id}", "{activity}": "{activity_id}", "{published}": "{activity_id}",
              "{draft}": "{activity_id}", "{endpoint}": "{endpoint_id}", "{key}": "{key_id}"}
     for placeholder, name in names.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -13,6 +14,7 @@ from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, regis
 from tests.support.activities import approve_partner
 from tests.support.api import Api, eventually
 from tests.support.tap import Tap
+from tests.support.world import issue_key
 
 pytestmark = pytest.mark.cluster
 
@@ -315,6 +317,40 @@ def test_anyone_may_subscribe_to_the_calendar_without_a_key_and_it_holds_publish
         assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json", asked
     assert anonymous.get("/v1/activities").status_code == 401, "the JSON listing still needs a key"
     assert anonymous.get(f"/v1/activities/{draft['id']}").status_code == 401
+
+
+def test_the_term_participation_export_for_the_transcript_system_as_json_pages_and_csv(cluster):
+    api = cluster.api
+    faculty = register(api, FACULTY)
+    campus = Api(api.base_url, issue_key(api, "campus_system")["key"])
+    partner = Api(api.base_url, issue_key(api, "partner", faculty["id"])["key"])
+    made = published(api, activity(faculty["id"], starts_at=at(1), ends_at=at(3), capacity=10))
+    codes = {person: ok(api.post(f"/v1/activities/{made['id']}/registrations",
+                                 {"person_id": person, "email": f"{person}@uni.edu"}), 201)["code"]
+             for person in ("s2", "s1", "s3")}
+    for person in ("s1", "s2"):
+        ok(api.post(f"/v1/activities/{made['id']}/check-ins", {"code": codes[person]}))
+    day = datetime.fromisoformat(made["starts_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    span = f"from={(day - timedelta(days=1)).date()}&to={(day + timedelta(days=1)).date()}"
+
+    first = ok(campus.get(f"/v1/participation?{span}&limit=1"))
+    second = ok(campus.get(f"/v1/participation?{span}&limit=1&cursor={first['next_cursor']}"))
+    assert [r["person_id"] for r in first["items"] + second["items"]] == ["s1", "s2"]
+    assert second["next_cursor"] is None and first["items"][0]["attended"] is True
+    csv_answer = api.get(f"/v1/participation.csv?{span}")
+    assert csv_answer.status_code == 200 and csv_answer.headers["content-type"].startswith("text/csv")
+    assert csv_answer.text.splitlines() == [
+        "person_id,activity_id,title,date,attended,volunteer_hours",
+        f"s1,{made['id']},科学与艺术讲座,{day.date()},true,0", f"s2,{made['id']},科学与艺术讲座,{day.date()},true,0"]
+    assert "@uni.edu" not in csv_answer.text
+
+    assert partner.get(f"/v1/participation?{span}").status_code == 403, "a partner never reads everyone's record"
+    assert partner.get(f"/v1/participation.csv?{span}").status_code == 403
+    for bad in ("from=2026-12-31&to=2026-12-01", "from=someday&to=2026-12-01", "from=2026-12-01",
+                "term=2026-winter", f"{span}&cursor=nonsense", f"{span}&format=xml"):
+        for path in ("/v1/participation", "/v1/participation.csv"):
+            refused = campus.get(f"{path}?{bad}")
+            assert refused.status_code == 422 and refused.json()["errors"], (path, bad, refused.text)
 
 
 def test_every_write_route_refuses_bad_input_over_http_and_nothing_is_stored_or_announced(cluster):

@@ -399,3 +399,64 @@ def test_task_reminders_follow_the_configured_days(world):
     speaker = {"title": "speaker", "due_at": (NOW + timedelta(days=6)).isoformat()}
     service.set_tasks(act["id"], LEAD, {"tasks": [speaker]}, GROUP)
     assert app.remind_tasks() == 1
+
+
+def test_the_participation_export_pages_everyone_over_a_range_or_term_and_refuses_bad_input(world):
+    service, store, clock = world
+    first = published(service)
+    second = published(service, starts_at=(START + timedelta(days=1)).isoformat(),
+                       ends_at=(START + timedelta(days=1, hours=2)).isoformat(), capacity=5)
+    codes = {}
+    for act, people in ((first, ["s1"]), (second, ["s3", "s1", "s2"])):
+        for person in people:
+            codes[act["id"], person] = service.register(act["id"], {"person_id": person,
+                                                                    "email": f"{person}@uni.edu"})["code"]
+    service.add_volunteer_role(second["id"], {"name": {"zh": "引导"}}, GROUP)
+    role_id = service.volunteer_shifts(second["id"])["roles"][0]["role_id"]
+    service.add_volunteer_shift(second["id"], {"role_id": role_id, "starts_at": START.isoformat(),
+                                               "ends_at": (START + timedelta(hours=3)).isoformat(), "places": 2},
+                                GROUP)
+    shift_id = service.volunteer_shifts(second["id"])["shifts"][0]["shift_id"]
+    signup = service.sign_up_volunteer(second["id"], {"shift_id": shift_id, "person_id": "v1", "email": "v@uni.edu"})
+    clock.now = START + timedelta(days=1, minutes=1)
+    service.confirm_volunteer_hours(second["id"], signup["signup_id"], {"hours": 2.5}, GROUP)
+    for key in ((second["id"], "s1"), (second["id"], "s3")):
+        service.check_in(key[0], {"code": codes[key]}, GROUP)  # s1 and s3 came to the second; s2 did not
+
+    whole = service.participation_export({"term": "2026-autumn"})
+    rows = [(r["person_id"], r["activity_id"], r["attended"], r["volunteer_hours"]) for r in whole["items"]]
+    assert rows == [("s1", second["id"], True, 0.0), ("s3", second["id"], True, 0.0),
+                    ("v1", second["id"], False, 2.5)]
+    assert whole["from"] == "2026-08-01" and whole["to"] == "2027-01-31" and whole["next_cursor"] is None
+    assert whole["items"][0]["date"] == "2026-12-06" and "email" not in str(whole)
+    pages, cursor = [], None
+    while True:
+        page = service.participation_export({"from": "2026-12-01", "to": "2026-12-31", "limit": 1,
+                                             **({"cursor": cursor} if cursor else {})})
+        pages += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == whole["items"]
+    assert service.participation_export({"from": "2026-12-07", "to": "2026-12-31"})["items"] == []
+    assert service.participation_csv({"from": "2026-12-06", "to": "2026-12-06"}).splitlines() == [
+        "person_id,activity_id,title,date,attended,volunteer_hours",
+        f"s1,{second['id']},讲座,2026-12-06,true,0", f"s3,{second['id']},讲座,2026-12-06,true,0",
+        f"v1,{second['id']},讲座,2026-12-06,false,2.5"]
+
+    term = {"term": "2026-autumn"}
+    for bad, field in (({}, "from"), ({"from": "2026-12-01"}, "to"),
+                       ({"from": "2026-12-31", "to": "2026-12-01"}, "to"),
+                       ({"from": "yesterday", "to": "2026-12-01"}, "from"),
+                       ({"from": "2026-13-01", "to": "2026-12-01"}, "from"),
+                       ({"from": "2026-01-01", "to": "2027-12-31"}, "to"), ({"term": "2026-winter"}, "term"),
+                       (dict(term, **{"from": "2026-12-01"}), "term"), (dict(term, cursor="nonsense"), "cursor"),
+                       (dict(term, limit=0), "limit"), (dict(term, **{"$where": 1}), "$where"),
+                       ({"term": "0000-spring"}, "term"), ({"term": "9999-autumn"}, "term"),
+                       ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+                       ({"from": "0001-01-01", "to": "0001-01-02"}, "from")):
+        with pytest.raises(ValidationFailed) as refused:
+            service.participation_export(bad)
+        assert field in refused.value.details["errors"], (bad, refused.value.details)
+    with pytest.raises(ValidationFailed):
+        service.participation_csv({"term": "2026-autumn", "limit": 5})

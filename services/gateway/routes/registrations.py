@@ -4,6 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.policy import authorize
 from services.gateway.routes.activities import actor
@@ -49,6 +50,25 @@ class RegistrationRoutes:
     def participation(self, request: Request, person_id: str) -> Response:
         authorize(self.principal, "participation.read", person_id=person_id)
         return json_response(self.events.participation(person_id))
+
+
+    @http("GET", "/v1/participation")
+    @endpoint(summary="Everyone's participation over a date range (from, to) or a term, cursor paged",
+              description="For the youth league's second-classroom transcript system: one row per person and "
+                          "activity, attended and confirmed volunteer hours; person ids only.",
+              query=schemas.ParticipationExport)
+    def participation_export(self, request: Request) -> Response:
+        authorize(self.principal, "participation.export")
+        return json_response(self.events.participation_export(request.args.to_dict()))
+
+    @http("GET", "/v1/participation.csv")
+    @endpoint(summary="Everyone's participation over a date range (from, to) or a term, as CSV",
+              query=schemas.ParticipationCsv, answers={200: "text/csv"})
+    def participation_csv(self, request: Request) -> Response:
+        authorize(self.principal, "participation.export")
+        text = self.events.participation_csv(request.args.to_dict())
+        return Response(text, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="participation.csv"'})
 
 
 class VolunteerRoutes:
