@@ -176,9 +176,10 @@ EVENT_TYPES = (
     EventType("activity.organizer_suspended", "events", "An organizer of an upcoming activity was suspended; "
               "the lead is to be told.", OrganizerSuspendedData, ("notify",)),
     EventType("activity.organizer_updated", "events", "An organizer's contributions or tasks changed "
-              "(`before` and `after`); the lead is told.", OrganizerUpdatedData, ("notify",)),
+              "(`before` and `after`); the lead is told. Internal: organizers' commitments are not for webhooks.",
+              OrganizerUpdatedData, ("notify",), public=False),
     EventType("activity.task_due", "events", "An organizer's task reaches its deadline soon (announced once per "
-              "task and deadline); the organizer owning it is told.", TaskDueData, ("notify",)),
+              "task and deadline); the organizer owning it is told. Internal.", TaskDueData, ("notify",), public=False),
     EventType("registration.confirmed", "events", "A person holds a seat at an activity.", RegistrationData,
               ("notify",), public=False),
     EventType("registration.waitlisted", "events", "A person is on the waitlist of a full activity.",
