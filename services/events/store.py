@@ -78,6 +78,7 @@ class EventsStore:
         self.partners = db["partner_directory"]
         self.venues = db["venues"]
         self.rosters = db["rosters"]
+        self.offers = db["partner_offers"]
 
     def ensure_indexes(self) -> None:
         """Indexes on scalar fields only: the embedded store stops matching a scalar-array field (organizer_ids,
@@ -255,6 +256,29 @@ class EventsStore:
             except ConcurrentUpdate:
                 continue
         return False
+
+    def remember_offer(self, partner_id: str, spaces: list[dict], profile_seq: int) -> bool:
+        """Keep the spaces a partner offers as of its newest profile seen; an older profile changes nothing."""
+        doc = {"_id": partner_id, "spaces": list(spaces), "profile_seq": profile_seq}
+        for _ in range(documents.MAX_ATTEMPTS):
+            known = self.offers.find_one({"_id": partner_id})
+            if known is None:
+                if documents.insert_once(self.offers, doc):
+                    return True
+                continue
+            if known["profile_seq"] >= profile_seq:
+                return False
+            try:
+                documents.replace(self.offers, dict(doc, _rev=known["_rev"]))
+                return True
+            except ConcurrentUpdate:
+                continue
+        return False
+
+    def offer_of(self, partner_id: str) -> dict | None:
+        """``{spaces, profile_seq}`` of the newest profile seen, or None if the partner never announced spaces."""
+        doc = self.offers.find_one({"_id": partner_id})
+        return None if doc is None else {"spaces": doc["spaces"], "profile_seq": doc["profile_seq"]}
 
     def partner(self, partner_id: str) -> dict | None:
         doc = self.partners.find_one({"_id": partner_id})

@@ -405,16 +405,30 @@ class EventsApp:
         return {"items": [venue_view(venue) for venue in self.store.list_venues()]}
 
     def _keep_offers(self, data: dict) -> None:
-        """Keep the venues of the spaces a partner offers in step with its profile and standing (offers.py)."""
-        partner_id, now = data["partner_id"], self.now()
-        status, status_seq = data["status"], data.get("status_seq")
-        spaces = {space_key(space["name"]): space for space in data.get("spaces") or []}
-        profile_seq = data.get("profile_seq", 0)
+        """Keep the venues of the spaces a partner offers in step with its newest profile and its standing.
+
+        The newest profile is kept per partner (``partner_offers``); the venues follow it, whichever event came
+        last. Should a newer profile be stored while the venues follow an older one, they follow again.
+        """
+        partner_id = data["partner_id"]
+        if "spaces" in data:
+            self.store.remember_offer(partner_id, data["spaces"], data.get("profile_seq", 0))
+        offer = self.store.offer_of(partner_id)
+        for _ in range(5):
+            self._follow_offer(partner_id, offer, data["status"], data.get("status_seq"))
+            latest = self.store.offer_of(partner_id)
+            if latest == offer:
+                return
+            offer = latest
+
+    def _follow_offer(self, partner_id: str, offer: dict | None, status: str, status_seq: int | None) -> None:
+        now = self.now()
+        spaces = {space_key(space["name"]): space for space in (offer or {}).get("spaces", [])}
 
         def learn(space: dict | None):
             def change(venue: Venue) -> None:
-                if "spaces" in data:
-                    offers.learn_offer(venue, space, profile_seq)
+                if offer is not None:
+                    offers.learn_offer(venue, space, offer["profile_seq"])
                 offers.learn_standing(venue, status, status_seq)
                 offers.settle(venue, now)
             return change

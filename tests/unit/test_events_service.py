@@ -335,6 +335,17 @@ def test_spaces_partners_offer_become_venues_kept_in_step_and_retired_venues_tak
     assert service.get_venue(garden)["status"] == "open" and service.get_venue(dome["id"])["status"] == "retired"
 
 
+def test_an_older_profile_arriving_after_a_newer_one_never_opens_a_space_no_longer_offered(world):
+    service, store, _ = world
+    service.partner_updated(partner_event("partner.updated", [], profile_seq=2))  # offers nothing any more
+    service.learn_partner(partner_event("partner.registered", [space()], profile_seq=0))  # late: offered the dome
+    assert service.list_venues()["items"] == [], "the venues follow the newest profile, whatever came last"
+    assert store.offer_of(MUSEUM) == {"spaces": [], "profile_seq": 2}
+    service.partner_updated(partner_event("partner.updated", [space("Roof garden")], profile_seq=3))
+    service.partner_updated(partner_event("partner.updated", [space()], profile_seq=1))  # late again
+    assert [(v["name"], v["status"]) for v in service.list_venues()["items"]] == [("Roof garden", "open")]
+
+
 def test_venues_entered_by_hand_are_not_touched_by_partner_profiles(world):
     service, store, _ = world
     hand = service.register_venue({"name": "Museum hall", "kind": "partner_space", "partner_id": MUSEUM})
