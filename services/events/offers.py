@@ -3,9 +3,9 @@
 Each space a partner lists among its resources (``spaces`` in ``partner.registered`` / ``partner.updated``)
 is a venue whose id is derived from the partner id and the space's name, so a redelivered or repeated event
 finds the same venue. Events may arrive in any order: the venues follow the newest profile kept per partner
-(highest ``profile_seq``, see usecases) and the partner's standing from the highest ``status_seq``. A venue is retired (kept, with its bookings, but
-taking no new ones) while its partner no longer offers it or is suspended, rejected or retired; it opens again
-when both are right again.
+(highest ``profile_seq``, see usecases) and the partner's standing the highest ``status_seq``. A venue is
+retired (kept, with its bookings, but taking no new ones) while its partner no longer offers it or is
+suspended, rejected or retired; it opens again when both are right again.
 """
 from __future__ import annotations
 
