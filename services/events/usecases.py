@@ -603,7 +603,8 @@ class EventsApp:
         if after is not None:
             after_key, activity_id, person_id = after
             activity = self.store.get(activity_id)
-            if activity is not None and self.store.sort_key_of(activity) == after_key:
+            if activity is not None and self.store.sort_key_of(activity) == after_key \
+                    and starts <= activity["starts_at"] < ends and activity["status"] in CALENDAR_STATUSES:
                 rows = transcript.rows_of(activity, self.store.roster(activity_id), self.display_timezone)
                 yield from (row for row in rows if row["person_id"] > person_id)
         batch_size = 100

@@ -450,6 +450,9 @@ def test_the_participation_export_pages_everyone_over_a_range_or_term_and_refuse
             break
     assert pages == whole["items"]
     assert service.participation_export({"from": "2026-12-07", "to": "2026-12-31"})["items"] == []
+    first_cursor = service.participation_export({"term": "2026-autumn", "limit": 1})["next_cursor"]
+    assert service.participation_export({"from": "2026-12-07", "to": "2026-12-31", "cursor": first_cursor}) \
+        ["items"] == [], "a cursor never brings in rows outside the range asked for"
     assert service.participation_csv({"from": "2026-12-06", "to": "2026-12-06"}).splitlines() == [
         "person_id,activity_id,title,date,attended,volunteer_hours",
         f"s1,{second['id']},讲座,2026-12-06,true,0", f"s3,{second['id']},讲座,2026-12-06,true,0",
