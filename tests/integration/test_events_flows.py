@@ -10,6 +10,7 @@ import icalendar
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from synergy_client import SynergyClient
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, register
 from tests.support.activities import approve_partner
 from tests.support.api import Api, eventually
@@ -343,6 +344,10 @@ def test_the_term_participation_export_for_the_transcript_system_as_json_pages_a
         "person_id,activity_id,title,date,attended,volunteer_hours",
         f"s1,{made['id']},科学与艺术讲座,{day.date()},true,0", f"s2,{made['id']},科学与艺术讲座,{day.date()},true,0"]
     assert "@uni.edu" not in csv_answer.text
+    with SynergyClient(api.base_url, campus.session.headers["Authorization"].removeprefix("Bearer ")) as client:
+        span_args = dict(part.split("=") for part in span.split("&"))
+        assert [r["person_id"] for r in client.participation_export(page_size=1, **span_args)] == ["s1", "s2"]
+        assert client.participation_csv(**span_args) == csv_answer.text
 
     assert partner.get(f"/v1/participation?{span}").status_code == 403, "a partner never reads everyone's record"
     assert partner.get(f"/v1/participation.csv?{span}").status_code == 403
