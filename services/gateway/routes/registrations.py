@@ -51,7 +51,6 @@ class RegistrationRoutes:
         authorize(self.principal, "participation.read", person_id=person_id)
         return json_response(self.events.participation(person_id))
 
-
     @http("GET", "/v1/participation")
     @endpoint(summary="Everyone's participation over a date range (from, to) or a term, cursor paged",
               description="For the youth league's second-classroom transcript system: one row per person and "
