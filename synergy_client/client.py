@@ -395,6 +395,17 @@ class SynergyClient:
         return self.transport.request("GET", path, params={"format": fmt, "unit": unit},
                                       headers={"Accept": f"{accept}, application/problem+json"}).body
 
+    def participation_export(self, *, limit: int | None = None, page_size: int | None = None,
+                             **span: Any) -> Iterator[dict[str, Any]]:
+        """Everyone's participation rows over ``term`` or ``from``/``to`` (pass as ``**{"from": ...}``), every
+        page (staff, admin or the campus system)."""
+        return self.items("/v1/participation", dict(span, limit=page_size), limit=limit, cursor_param="cursor")
+
+    def participation_csv(self, **span: Any) -> str:
+        """The same rows as one CSV document."""
+        return self.transport.request("GET", "/v1/participation.csv", params=span,
+                                      headers={"Accept": "text/csv"}).body or ""
+
     # ---- API keys ----
 
     def create_api_key(self, request: dict[str, Any]) -> dict[str, Any]:

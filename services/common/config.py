@@ -44,6 +44,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "RENEWAL_NOTICE_DAYS": ("30", "days before an approval lapses when the partner is asked to renew"),
     "PERSONAL_DATA_RETENTION_DAYS": ("180", "days after an activity ends until its registrants' data are anonymised"),
     "EVENTS_SWEEP_SECONDS": ("60", "how often events looks for personal data past their retention period"),
+    "TASK_REMINDER_DAYS": ("2", "days before an organizer's task is due that its owner is reminded"),
+    "TASK_REMINDER_CHECK_SECONDS": ("300", "how often events looks for organizers' tasks to remind"),
     "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),

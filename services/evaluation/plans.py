@@ -1,44 +1,23 @@
 """Terms and the coordination group's term plan: targets per path, activity type, outcome dimension and level
 of partnership, and how far the term has come towards each.
 
-A term is named ``<year>-spring`` (1 February to 31 July) or ``<year>-autumn`` (1 August to 31 January), by
-the date an activity starts in the display zone; a plan may set other dates for its term.
+Terms (services/common/terms.py) are named ``<year>-spring`` or ``<year>-autumn`` by the date an activity starts
+in the display zone; a plan may set other dates for its term.
 A count target is *met* when enough activities have completed, *on track* when those completed plus those
 published and still to come reach it, and *behind* otherwise. An outcome target (a share agreeing) is met
 when the share reaches it, behind when even the upper end of its interval falls short, uncertain between.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from services.evaluation import statistics
 from services.evaluation.domain import partnership_level
 from services.evaluation.scoring import TOO_FEW
 from services.evaluation.templates import AGREEING
 
-TERM_PATTERN = re.compile(r"^(\d{4})-(spring|autumn)$")
 COUNT_DIMENSIONS = ("all", "path", "activity_type", "aim", "level")
-
-
-def term_bounds(term_id: str) -> tuple[date, date]:
-    """First and last day of a named term."""
-    match = TERM_PATTERN.match(term_id)
-    if not match:
-        raise ValueError(f"not a term: {term_id!r} (e.g. 2026-autumn)")
-    year, season = int(match.group(1)), match.group(2)
-    if season == "spring":
-        return date(year, 2, 1), date(year, 7, 31)
-    return date(year, 8, 1), date(year + 1, 1, 31)
-
-
-def term_of(moment: datetime, zone: str) -> str:
-    day = moment.astimezone(ZoneInfo(zone)).date()
-    if 2 <= day.month <= 7:
-        return f"{day.year}-spring"
-    return f"{day.year if day.month >= 8 else day.year - 1}-autumn"
 
 
 def matches(activity: dict, dimension: str, key: str | None) -> bool:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from services.common.terms import TERM_PATTERN
 from services.common.validation import StrictSchema
-from services.evaluation.plans import COUNT_DIMENSIONS, TERM_PATTERN
+from services.evaluation.plans import COUNT_DIMENSIONS
 from services.evaluation.templates import DIMENSIONS, MAX_ORGANIZER_QUESTIONS, OUTCOMES, SATISFACTION, TOPICS
 
 PATHS = ("resources", "space", "service", "activity", "practice")

@@ -18,6 +18,7 @@ from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
 from services.common.outbox import OutboxRelay
 from services.common.service import ServiceBase, rpc
+from services.common.terms import term_bounds, term_of
 from services.common.validation import load
 from services.evaluation import reports, schemas, scoring
 from services.evaluation.domain import (
@@ -32,7 +33,7 @@ from services.evaluation.domain import (
     survey_id_for,
     token_hash,
 )
-from services.evaluation.plans import TermPlan, term_bounds, term_of
+from services.evaluation.plans import TermPlan
 from services.evaluation.store import EvaluationStore, survey_view
 from services.evaluation.templates import FOLLOW_UP, IMMEDIATE, STAGES
 

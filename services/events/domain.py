@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.common.clock import isoformat
+from services.events import tasks
 
 PATHS = ("resources", "space", "service", "activity", "practice")
 ELEMENTS = ("resource", "space", "service", "activity", "exhibition", "practice")
@@ -386,11 +387,48 @@ class JointActivity:
             raise IllegalTransition(self.id, self.status, "edited")
         return organizer
 
-    def set_contributions(self, partner_id: str, contributions: list[dict], actor: Actor) -> None:
-        self._own_part(partner_id, actor).contributions = [dict(c) for c in contributions]
+    def set_contributions(self, partner_id: str, contributions: list[dict], actor: Actor,
+                          now: datetime) -> dict | None:
+        """Replace the organizer's contributions; the data of ``activity.organizer_updated``, or None if the same."""
+        organizer = self._own_part(partner_id, actor)
+        before = organizer.contributions
+        organizer.contributions = [dict(c) for c in contributions]
+        return self._part_changed(organizer, "contributions", before, organizer.contributions, actor, now)
 
-    def set_tasks(self, partner_id: str, tasks: list[dict], actor: Actor) -> None:
-        self._own_part(partner_id, actor).tasks = [dict(t) for t in tasks]
+    def set_tasks(self, partner_id: str, tasks_: list[dict], actor: Actor, now: datetime) -> dict | None:
+        """Replace the organizer's tasks (a task kept as it was keeps its reminder); announced like contributions."""
+        organizer = self._own_part(partner_id, actor)
+        before = organizer.tasks
+        organizer.tasks = tasks.carry_reminders(before, [dict(t) for t in tasks_])
+        return self._part_changed(organizer, "tasks", tasks.shown(before), tasks.shown(organizer.tasks), actor, now)
+
+    def _part_changed(self, organizer: Organizer, part: str, before: list[dict], after: list[dict], actor: Actor,
+                      now: datetime) -> dict | None:
+        if before == after:
+            return None
+        return {"activity_id": self.id, "title": self.title, "status": self.status,
+                "starts_at": isoformat(self.starts_at), "partner_id": organizer.partner_id,
+                "lead_partner_id": self.lead.partner_id, "part": part, "before": before, "after": after,
+                "by": actor.by, "at": isoformat(now)}
+
+    def remind_tasks(self, now: datetime, ahead: timedelta) -> list[dict]:
+        """Mark every task due within ``ahead`` as reminded; the data of one ``activity.task_due`` each."""
+        if self.status not in tasks.REMINDABLE:
+            return []
+        due = []
+        for organizer in self.organizers:
+            for task in organizer.tasks:
+                if tasks.is_due(task, now, ahead):
+                    task["reminded_at"] = now
+                    due.append({"activity_id": self.id, "title": self.title, "starts_at": isoformat(self.starts_at),
+                                "partner_id": organizer.partner_id, "lead_partner_id": self.lead.partner_id,
+                                "task": task["title"], "due_at": isoformat(task["due_at"]),
+                                "days_ahead": ahead / timedelta(days=1)})
+        return due
+
+    @property
+    def next_task_due(self) -> datetime | None:
+        return tasks.next_due(self.status, [task for organizer in self.organizers for task in organizer.tasks])
 
     def organizer_suspended(self, partner_id: str, now: datetime) -> dict | None:
         """Flag an upcoming live activity whose organizer was suspended; the data of the event, or None."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
+from services.common.terms import TERM_PATTERN
 from services.common.validation import StrictSchema
 from services.events.domain import (
     ACTIVITY_TYPES,
@@ -13,12 +14,14 @@ from services.events.domain import (
     PATHS,
     TRANSITIONS,
 )
+from services.events.listing import CALENDAR_STATUSES
 from services.events.registration import LANGUAGES
 from services.events.venues import VENUE_KINDS
 
 PARTNER_ID = validate.Regexp(r"^prt_[0-9a-z]{26}$", error="Not a partner id.")
 VENUE_ID = validate.Regexp(r"^ven_[0-9a-z]{26}$", error="Not a venue id.")
 PERSON_ID = validate.Regexp(r"^[A-Za-z0-9_.:@-]{1,80}$", error="Not a person id (letters, digits, _.:@-).")
+MAX_EXPORT_DAYS = 365  # a participation export spans at most a year
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,79}$", error="Lower-case letters, digits, _ and -.")
 
 
@@ -231,3 +234,48 @@ class ActivityFilter(StrictSchema):
 class PublishCommand(StrictSchema):
     activity_id = fields.String(required=True, validate=validate.Regexp(r"^act_[0-9a-z]{26}$",
                                                                         error="Not an activity id."))
+
+
+class CalendarFilter(ActivityFilter):
+    """The calendar's filters: public states only (the feed needs no key), no paging (the whole calendar)."""
+
+    status = fields.String(validate=validate.OneOf(CALENDAR_STATUSES,
+                                                   error="The calendar holds published activities only."))
+
+    class Meta(StrictSchema.Meta):
+        exclude = ("cursor", "limit")
+
+
+class ParticipationExport(StrictSchema):
+    """A date range (``from``, ``to``: first and last day, in the display zone) or a ``term`` (2026-autumn)."""
+
+    starts_on = fields.Date(data_key="from")
+    ends_on = fields.Date(data_key="to")
+    term = fields.String(validate=validate.Regexp(TERM_PATTERN, error="A term such as 2026-autumn."))
+    cursor = fields.String(validate=validate.Length(min=1, max=400))
+    limit = fields.Integer(validate=validate.Range(min=1, max=1000), load_default=200)
+
+    @validates_schema
+    def a_range_or_a_term(self, data, **_):
+        given = [name for name in ("starts_on", "ends_on") if name in data]
+        if "term" in data and given:
+            raise ValidationError("Give a term or from and to, not both.", "term")
+        if "term" in data:
+            return
+        for name, key in (("starts_on", "from"), ("ends_on", "to")):
+            if name not in data:
+                raise ValidationError("Give from and to (ISO dates), or a term.", key)
+        for name, key in (("starts_on", "from"), ("ends_on", "to")):
+            if not 1900 <= data[name].year <= 2999:
+                raise ValidationError("A date between the years 1900 and 2999.", key)
+        if data["ends_on"] < data["starts_on"]:
+            raise ValidationError("The last day comes before the first.", "to")
+        if (data["ends_on"] - data["starts_on"]).days > MAX_EXPORT_DAYS:
+            raise ValidationError(f"At most {MAX_EXPORT_DAYS + 1} days at a time.", "to")
+
+
+class ParticipationCsv(ParticipationExport):
+    """The same, as one CSV document (no paging)."""
+
+    class Meta(StrictSchema.Meta):
+        exclude = ("cursor", "limit")

@@ -1,6 +1,8 @@
 """The events service's entrypoints: RPC for the gateway and other services, events, the clock, the ingress."""
 from __future__ import annotations
 
+import logging
+
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -14,6 +16,8 @@ from services.events.domain import Actor
 from services.events.ingress import IngressRequest, ingress_handler
 from services.events.store import EventsStore
 from services.events.usecases import EventsApp
+
+log = logging.getLogger(__name__)
 
 
 class _Injected:
@@ -32,11 +36,13 @@ class App(DependencyProvider):
     def setup(self):
         self.settings = Settings.from_env()
         self.retention_days = int(env("PERSONAL_DATA_RETENTION_DAYS"))
+        self.task_reminder_days = float(env("TASK_REMINDER_DAYS"))
 
     def get_dependency(self, worker_ctx):
         service = worker_ctx.service
         return EventsApp(_Injected(service, "store"), _Injected(service, "partners"),
-                         display_timezone=self.settings.display_timezone, retention_days=self.retention_days)
+                         display_timezone=self.settings.display_timezone, retention_days=self.retention_days,
+                         task_reminder_days=self.task_reminder_days)
 
 
 class EventsService(ServiceBase):
@@ -196,6 +202,15 @@ class EventsService(ServiceBase):
         return self.app.participation(person_id)
 
     @rpc
+    def participation_export(self, query: dict | None = None) -> dict:
+        """Everyone's participation over a date range or term, cursor paged (the transcript system's export)."""
+        return self.app.participation_export(query)
+
+    @rpc
+    def participation_csv(self, query: dict | None = None) -> str:
+        return self.app.participation_csv(query)
+
+    @rpc
     def survey_recipients(self, activity_id: str) -> list[dict]:
         """For evaluation: checked-in registrants and confirmed volunteers, [{person_id, email, language}]."""
         return self.app.survey_recipients(activity_id)
@@ -203,6 +218,10 @@ class EventsService(ServiceBase):
     # the partner read model, fed by partners' events
     @event_handler("partner.registered")
     def learn_partner(self, envelope) -> None:
+        self.app.partner_changed(envelope)
+
+    @event_handler("partner.updated")
+    def partner_updated(self, envelope) -> None:
         self.app.partner_changed(envelope)
 
     @event_handler("partner.review_started")
@@ -233,6 +252,13 @@ class EventsService(ServiceBase):
     @timer(interval=float(env("EVENTS_SWEEP_SECONDS")))
     def sweep(self) -> None:
         self.app.sweep()
+
+    @timer(interval=float(env("TASK_REMINDER_CHECK_SECONDS")))
+    def remind_tasks_regularly(self) -> None:
+        """Safe on any number of instances: each reminder is marked in the same write as its event."""
+        announced = self.app.remind_tasks()
+        if announced:
+            log.info("task reminders announced: %d", announced)
 
     # campus systems publishing over the bus
     @ingress_handler

@@ -16,7 +16,7 @@ from services.events.listing import query_terms, sort_key, title_terms
 from services.events.registration import Roster
 from services.events.venues import Venue
 
-DERIVED = ("organizer_ids", "lead_id", "title_terms", "sort_key")
+DERIVED = ("organizer_ids", "lead_id", "title_terms", "sort_key", "next_task_due")
 ACTIVITY_FIELDS = {f.name for f in fields(JointActivity)}
 
 
@@ -27,6 +27,7 @@ def _to_doc(activity: JointActivity) -> dict:
     doc["lead_id"] = activity.lead.partner_id
     doc["title_terms"] = title_terms(activity.title)
     doc["sort_key"] = sort_key(activity.starts_at, activity.id)
+    doc["next_task_due"] = activity.next_task_due  # scalar: the clock's query for task reminders
     return doc
 
 
@@ -39,7 +40,7 @@ def _from_doc(doc: dict) -> JointActivity:
 def _public_activity(doc: dict | None) -> dict | None:
     shown = documents.public(doc)
     if shown is not None:
-        for name in ("title_terms", "sort_key", "retention_done"):
+        for name in ("title_terms", "sort_key", "retention_done", "next_task_due"):
             shown.pop(name, None)
     return shown
 
@@ -77,6 +78,7 @@ class EventsStore:
         self.partners = db["partner_directory"]
         self.venues = db["venues"]
         self.rosters = db["rosters"]
+        self.offers = db["partner_offers"]
 
     def ensure_indexes(self) -> None:
         """Indexes on scalar fields only: the embedded store stops matching a scalar-array field (organizer_ids,
@@ -87,6 +89,7 @@ class EventsStore:
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
         self.activities.create_index([("sort_key", ASCENDING)])
         self.activities.create_index([("ends_at", ASCENDING)])
+        self.activities.create_index([("next_task_due", ASCENDING)])
         if "organizer_ids_1" in self.activities.index_information():
             self.activities.drop_index("organizer_ids_1")
         self.backfill()
@@ -161,6 +164,11 @@ class EventsStore:
         found = self.activities.find({"status": status, field: {"$lte": now}}, {"_id": 1}).limit(limit)
         return [doc["_id"] for doc in found]
 
+    def tasks_due_by(self, horizon: datetime, limit: int = 200) -> list[str]:
+        """Activities with a task to remind whose deadline is at or before ``horizon``."""
+        found = self.activities.find({"next_task_due": {"$lte": horizon}}, {"_id": 1, "next_task_due": 1})
+        return [doc["_id"] for doc in found.limit(limit) if doc.get("next_task_due") is not None]
+
     def ended_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
         """Activities that ended before ``cutoff`` whose personal data were not yet dealt with.
 
@@ -174,12 +182,21 @@ class EventsStore:
     def add_venue(self, venue: Venue) -> None:
         documents.insert(self.venues, _venue_doc(venue))
 
+    def add_venue_once(self, venue: Venue) -> bool:
+        """Add a venue with a derived id; False if it is there already."""
+        return documents.insert_once(self.venues, _venue_doc(venue))
+
+    def offered_venues_of(self, partner_id: str) -> list[Venue]:
+        """The venues made from the spaces a partner offers (not those entered by hand)."""
+        found = self.venues.find({"partner_id": partner_id}).limit(500)
+        return [venue for venue in map(_venue, found) if venue.offer_key is not None]
+
     def venue(self, venue_id: str) -> Venue | None:
         doc = self.venues.find_one({"_id": venue_id})
         return _venue(doc) if doc else None
 
-    def list_venues(self) -> list[dict]:
-        return [documents.public(doc) for doc in self.venues.find({}).sort("_id", ASCENDING).limit(500)]
+    def list_venues(self) -> list[Venue]:
+        return [_venue(doc) for doc in self.venues.find({}).sort("_id", ASCENDING).limit(500)]
 
     def change_venue(self, venue_id: str, change: Change) -> Venue:
         def apply(doc: dict) -> list[Envelope]:
@@ -204,6 +221,10 @@ class EventsStore:
             doc.update(_roster_doc(roster))
             return events
         return _roster(documents.update(self.rosters, activity_id, apply))
+
+    def rosters_for(self, activity_ids: list[str]) -> dict[str, Roster]:
+        found = self.rosters.find({"_id": {"$in": list(activity_ids)}}) if activity_ids else []
+        return {doc["_id"]: _roster(doc) for doc in found}
 
     def rosters_of_person(self, person_id: str) -> list[Roster]:
         return [_roster(doc) for doc in self.rosters.find({"person_ids": person_id}).limit(1000)]
@@ -235,6 +256,29 @@ class EventsStore:
             except ConcurrentUpdate:
                 continue
         return False
+
+    def remember_offer(self, partner_id: str, spaces: list[dict], profile_seq: int) -> bool:
+        """Keep the spaces a partner offers as of its newest profile seen; an older profile changes nothing."""
+        doc = {"_id": partner_id, "spaces": list(spaces), "profile_seq": profile_seq}
+        for _ in range(documents.MAX_ATTEMPTS):
+            known = self.offers.find_one({"_id": partner_id})
+            if known is None:
+                if documents.insert_once(self.offers, doc):
+                    return True
+                continue
+            if known["profile_seq"] >= profile_seq:
+                return False
+            try:
+                documents.replace(self.offers, dict(doc, _rev=known["_rev"]))
+                return True
+            except ConcurrentUpdate:
+                continue
+        return False
+
+    def offer_of(self, partner_id: str) -> dict | None:
+        """``{spaces, profile_seq}`` of the newest profile seen, or None if the partner never announced spaces."""
+        doc = self.offers.find_one({"_id": partner_id})
+        return None if doc is None else {"spaces": doc["spaces"], "profile_seq": doc["profile_seq"]}
 
     def partner(self, partner_id: str) -> dict | None:
         doc = self.partners.find_one({"_id": partner_id})

@@ -10,14 +10,17 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from services.common import ids
 from services.common.catalogue import announce
 from services.common.clock import isoformat, utcnow
+from services.common.contracts.partners import space_key
 from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
+from services.common.terms import term_bounds
 from services.common.validation import load
-from services.events import schemas, volunteers
+from services.events import offers, schemas, transcript, volunteers
 from services.events.domain import (
     CO_ORGANIZER,
     LEAD,
@@ -32,7 +35,7 @@ from services.events.domain import (
 from services.events.listing import CALENDAR_STATUSES, PUBLIC_STATUSES, calendar, decode_cursor, encode_cursor
 from services.events.registration import ActivityView, RegistrationRefused, Roster, participation_items
 from services.events.store import EventsStore
-from services.events.venues import Venue, VenueTaken
+from services.events.venues import Venue, VenueRetired, VenueTaken
 
 SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
 
@@ -51,6 +54,8 @@ def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
     except VenueTaken as exc:
         holder = {k: (isoformat(v) if isinstance(v, datetime) else v) for k, v in exc.holder.items()}
         raise Conflict(exc.describe(ZoneInfo(zone)), {"field": "venue_id", "held_by": holder}) from None
+    except VenueRetired as exc:
+        raise RuleBroken(str(exc), {"field": "venue_id"}) from None
     except RegistrationRefused as exc:
         if exc.conflict:
             raise Conflict(str(exc), {"field": exc.field}) from None
@@ -72,11 +77,21 @@ def view_of(activity: JointActivity) -> ActivityView:
                         audience=tuple(activity.audience))
 
 
+def venue_view(venue: Venue) -> dict:
+    """A venue as callers see it: who owns it (``partner_id``, none for library spaces) and whether it is open."""
+    return {"id": venue.id, "name": venue.name, "kind": venue.kind, "partner_id": venue.partner_id,
+            "capacity": venue.capacity, "address": venue.address,
+            "status": "retired" if venue.retired else "open", "retired_at": venue.retired_at,
+            "retired_reason": venue.retired_reason, "offered_by_partner": venue.offer_key is not None}
+
+
 class EventsApp:
     def __init__(self, store: EventsStore, partners, *, retention_days: int = 180,
-                 display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow):
+                 display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow,
+                 task_reminder_days: float = 2):
         self.store, self.partners = store, partners
         self.retention = timedelta(days=retention_days)
+        self.task_reminder = timedelta(days=task_reminder_days)
         self.display_timezone = display_timezone
         self.now = clock
 
@@ -326,21 +341,27 @@ class EventsApp:
         with rules():
             return self.store.change(str(activity_id), add)
 
+    def _set_part(self, activity_id: str, change: Callable[[JointActivity], dict | None]) -> dict:
+        """Replace an organizer's part; a real change is announced so that the lead hears of it."""
+        def apply(activity: JointActivity):
+            changed = change(activity)
+            return self._events([("activity.organizer_updated", changed)] if changed else [], activity.id)
+        with rules():
+            return self.store.change(str(activity_id), apply)
+
     def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Contributions(), payload)
-        with rules():
-            return self.store.change(str(activity_id),
-                                     lambda a: a.set_contributions(partner_id, data["contributions"], actor))
+        return self._set_part(activity_id, lambda a: a.set_contributions(partner_id, data["contributions"], actor,
+                                                                         self.now()))
 
     def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Tasks(), payload)
-        with rules():
-            return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor))
+        return self._set_part(activity_id, lambda a: a.set_tasks(partner_id, data["tasks"], actor, self.now()))
 
     # listings -----------------------------------------------------------------------------------------------
-    def _find(self, query: dict | None, *, cap: int | None = None,
-              statuses: tuple[str, ...] = PUBLIC_STATUSES) -> tuple[list[dict], int]:
-        criteria = load(schemas.ActivityFilter(), query or {})
+    def _find(self, query: dict | None, *, cap: int | None = None, statuses: tuple[str, ...] = PUBLIC_STATUSES,
+              schema: type[schemas.ActivityFilter] = schemas.ActivityFilter) -> tuple[list[dict], int]:
+        criteria = load(schema(), query or {})
         limit = cap or criteria.pop("limit")
         criteria.pop("limit", None)
         cursor = criteria.pop("cursor", None)
@@ -356,9 +377,12 @@ class EventsApp:
         return {"items": items, "next_cursor": next_cursor}
 
     def calendar(self, query: dict | None) -> str:
-        """The published activities, and those published once and then cancelled or postponed."""
+        """The published activities, and those published once and then cancelled or postponed.
+
+        Public (no key): only calendar states may be asked for, and nothing personal is in an entry.
+        """
         criteria = {k: v for k, v in (query or {}).items() if k not in ("limit", "cursor")}
-        items, _ = self._find(criteria, cap=2000, statuses=CALENDAR_STATUSES)
+        items, _ = self._find(criteria, cap=2000, statuses=CALENDAR_STATUSES, schema=schemas.CalendarFilter)
         items = [item for item in items if item.get("published_at") is not None]
         return calendar(items, display_zone=self.display_timezone, now=self.now()).decode("utf-8")
 
@@ -375,12 +399,47 @@ class EventsApp:
         found = self.store.venue(str(venue_id))
         if found is None:
             raise NotFound(f"No venue {venue_id}.", {"venue_id": venue_id})
-        shown = {"id": found.id, "name": found.name, "kind": found.kind, "partner_id": found.partner_id,
-                 "capacity": found.capacity, "address": found.address, "bookings": found.bookings}
-        return shown
+        return dict(venue_view(found), bookings=found.bookings)
 
     def venues(self) -> dict:
-        return {"items": [{k: v for k, v in doc.items() if k != "bookings"} for doc in self.store.list_venues()]}
+        return {"items": [venue_view(venue) for venue in self.store.list_venues()]}
+
+    def _keep_offers(self, data: dict) -> None:
+        """Keep the venues of the spaces a partner offers in step with its newest profile and its standing.
+
+        The newest profile is kept per partner (``partner_offers``); the venues follow it, whichever event came
+        last. Should a newer profile be stored while the venues follow an older one, they follow again.
+        """
+        partner_id = data["partner_id"]
+        if "spaces" in data:
+            self.store.remember_offer(partner_id, data["spaces"], data.get("profile_seq", 0))
+        offer = self.store.offer_of(partner_id)
+        for _ in range(5):
+            self._follow_offer(partner_id, offer, data["status"], data.get("status_seq"))
+            latest = self.store.offer_of(partner_id)
+            if latest == offer:
+                return
+            offer = latest
+
+    def _follow_offer(self, partner_id: str, offer: dict | None, status: str, status_seq: int | None) -> None:
+        now = self.now()
+        spaces = {space_key(space["name"]): space for space in (offer or {}).get("spaces", [])}
+
+        def learn(space: dict | None):
+            def change(venue: Venue) -> None:
+                if offer is not None:
+                    offers.learn_offer(venue, space, offer["profile_seq"])
+                offers.learn_standing(venue, status, status_seq)
+                offers.settle(venue, now)
+            return change
+        for space in spaces.values():
+            venue = offers.new_venue(partner_id, space, now)
+            learn(space)(venue)
+            if not self.store.add_venue_once(venue):
+                self.store.change_venue(venue.id, learn(space))
+        for venue in self.store.offered_venues_of(partner_id):
+            if venue.offer_key not in spaces:
+                self.store.change_venue(venue.id, learn(None))
 
     # registration -------------------------------------------------------------------------------------------
     def _kept_until(self, activity: JointActivity) -> str:
@@ -531,6 +590,54 @@ class EventsApp:
                 "attended_count": sum(1 for item in items if item["kind"] == "attended"),
                 "volunteer_hours": round(sum(item["hours"] for item in items if item["kind"] == "volunteered"), 2)}
 
+    def _export_window(self, data: dict) -> tuple[datetime, datetime, dict]:
+        if "term" in data:
+            data["starts_on"], data["ends_on"] = term_bounds(data["term"])
+        starts, ends = transcript.window(data["starts_on"], data["ends_on"], self.display_timezone)
+        return starts, ends, {"from": data["starts_on"].isoformat(), "to": data["ends_on"].isoformat()}
+
+    def _participation_rows(self, starts: datetime, ends: datetime,
+                            after: tuple[str, str, str] | None = None) -> Iterator[dict]:
+        """Every participation row of activities starting in ``[starts, ends)``, in export order, lazily."""
+        after_key = None
+        if after is not None:
+            after_key, activity_id, person_id = after
+            activity = self.store.get(activity_id)
+            if activity is not None and self.store.sort_key_of(activity) == after_key \
+                    and starts <= activity["starts_at"] < ends and activity["status"] in CALENDAR_STATUSES:
+                rows = transcript.rows_of(activity, self.store.roster(activity_id), self.display_timezone)
+                yield from (row for row in rows if row["person_id"] > person_id)
+        batch_size = 100
+        while True:
+            batch = self.store.find(starts_from=starts, starts_before=ends, after_key=after_key,
+                                    statuses=CALENDAR_STATUSES, limit=batch_size)
+            rosters = self.store.rosters_for([activity["id"] for activity in batch])
+            for activity in batch:
+                if activity["id"] in rosters:
+                    yield from transcript.rows_of(activity, rosters[activity["id"]], self.display_timezone)
+            if len(batch) < batch_size:
+                return
+            after_key = self.store.sort_key_of(batch[-1])
+
+    def participation_export(self, query: dict | None) -> dict:
+        """One page of everyone's participation over a date range or a term (transcript.py)."""
+        data = load(schemas.ParticipationExport(), query or {})
+        try:
+            after = transcript.read_cursor(data["cursor"]) if "cursor" in data else None
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"errors": {"cursor": [str(exc)]}}) from None
+        starts, ends, span = self._export_window(data)
+        rows = list(islice(self._participation_rows(starts, ends, after), data["limit"] + 1))
+        page = rows[:data["limit"]]
+        next_cursor = transcript.cursor_after(page[-1]) if len(rows) > data["limit"] else None
+        return dict(span, items=[transcript.shown(row) for row in page], next_cursor=next_cursor)
+
+    def participation_csv(self, query: dict | None) -> str:
+        """The same rows as one CSV document with a header line."""
+        data = load(schemas.ParticipationCsv(), query or {})
+        starts, ends, _ = self._export_window(data)
+        return transcript.to_csv(self._participation_rows(starts, ends))
+
     def survey_recipients(self, activity_id: str) -> list[dict]:
         activity = self._activity(activity_id)
         return self.store.roster(activity.id).survey_recipients()
@@ -539,6 +646,7 @@ class EventsApp:
     def partner_changed(self, envelope) -> None:
         data = envelope.data
         self.store.remember_partner(data, data.get("decided_at") or envelope.time)
+        self._keep_offers(data)
         if data["status"] not in ("suspended", "active", "approved", "approved_with_conditions"):
             return
         for activity_id in self.store.live_ids_of_partner(data["partner_id"]):
@@ -571,6 +679,20 @@ class EventsApp:
             self.store.change(activity_id, lambda a: setattr(a, "retention_done", True))
             anonymised += 1
         return {"anonymised": anonymised, "moved": moved}
+
+    def remind_tasks(self) -> int:
+        """Announce every organizer's task due within ``task_reminder``, once (see tasks.py); how many."""
+        now = self.now()
+        announced = 0
+        for activity_id in self.store.tasks_due_by(now + self.task_reminder):
+            due: list[dict] = []
+
+            def remind(activity: JointActivity, due: list[dict] = due):
+                due[:] = activity.remind_tasks(now, self.task_reminder)  # a retried write starts afresh
+                return self._events([("activity.task_due", data) for data in due], activity.id)
+            self.store.change(activity_id, remind)
+            announced += len(due)
+        return announced
 
     def ingress(self, request) -> dict:
         """A command from the ingress exchange (see ingress.py), validated exactly as over HTTP."""

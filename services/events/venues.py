@@ -13,6 +13,13 @@ VENUE_KINDS = ("library_space", "partner_space")
 KEEP_PAST = timedelta(days=2)  # bookings that ended longer ago are dropped from the venue's document
 
 
+class VenueRetired(Exception):
+    """The venue takes no new bookings: its partner no longer offers it or may not offer it now."""
+
+    def __init__(self, venue: Venue):
+        super().__init__(f"{venue.name} ({venue.id}) is retired and takes no new bookings: {venue.retired_reason}.")
+
+
 class VenueTaken(Exception):
     def __init__(self, venue: Venue, holder: dict):
         self.venue_name = venue.name
@@ -39,6 +46,18 @@ class Venue:
     capacity: int | None = None
     address: str = ""
     bookings: list[dict] = field(default_factory=list)
+    # a space a partner offers (offers.py): its key among the partner's spaces and what is known of the offer
+    offer_key: str | None = None
+    offered: bool = True
+    offer_seq: int = -1
+    partner_status: str | None = None
+    status_seq: int = -1
+    retired_at: datetime | None = None
+    retired_reason: str = ""
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
     def holder_of(self, starts_at: datetime, ends_at: datetime, activity_id: str) -> dict | None:
         """The booking of another activity that overlaps ``[starts_at, ends_at)``, if any."""
@@ -50,7 +69,10 @@ class Venue:
 
     def book(self, *, activity_id: str, title: dict, organizer_id: str, organizer_name: dict,
              starts_at: datetime, ends_at: datetime, now: datetime) -> dict:
-        """Hold the venue for an activity (replacing its earlier hold); ``VenueTaken`` if another holds it."""
+        """Hold the venue for an activity (replacing its earlier hold); ``VenueTaken`` if another holds it,
+        ``VenueRetired`` if the venue takes no new bookings (those it holds stay)."""
+        if self.retired:
+            raise VenueRetired(self)
         holder = self.holder_of(starts_at, ends_at, activity_id)
         if holder is not None:
             raise VenueTaken(self, holder)

@@ -86,7 +86,6 @@ RULES: dict[str, dict[str, str]] = {
     # activities: the lead edits and moves its activity; the coordination group approves and returns
     "activity.list": {**READERS, PARTNER: ANY},               # the published ones: everybody may know them
     "activity.list_unpublished": {**READERS, PARTNER: ACTS_AS},  # drafts etc.: a partner lists only its own
-    "calendar.read": {**READERS, PARTNER: ANY},
     "activity.edit": {STAFF: ANY, PARTNER: LEAD},
     "activity.submit": {STAFF: ANY, PARTNER: LEAD},
     "activity.start": {STAFF: ANY, PARTNER: LEAD},
@@ -115,6 +114,7 @@ RULES: dict[str, dict[str, str]] = {
     "volunteer.cancel": {STAFF: ANY, PARTNER: ORGANIZER},
     "volunteer.confirm_hours": {STAFF: ANY, PARTNER: ORGANIZER},
     "participation.read": {STAFF: ANY, CAMPUS_SYSTEM: ANY},
+    "participation.export": {STAFF: ANY, CAMPUS_SYSTEM: ANY},  # everyone's record: never a partner
     # evaluation: organizers see and add to their surveys; the coordination group sets plans and reads all;
     # a partner reads its own unit's report (``partner_id`` = the unit; not the whole-term report: 403)
     "survey.read": {**READERS, PARTNER: ORGANIZER},
@@ -140,6 +140,10 @@ RULES: dict[str, dict[str, str]] = {
     "preferences.update": {STAFF: ANY},
     # API keys, partner approval and every action not listed: the coordination-group admin only.
 }
+
+# Actions anyone may take without a key, on routes marked ``public``: what they show is public by nature (the
+# calendar holds published activities only, without personal data), so a website or a calendar app subscribes.
+ANYONE = frozenset({"calendar.read"})
 
 # Actions deliberately for the admin only (documented here so that the route audit test knows them).
 ADMIN_ONLY = frozenset({
@@ -201,12 +205,17 @@ def _check_scope(principal: Principal, action: str, scope: str, resource: dict[s
     raise _refuse(principal, action)  # an unknown scope is a mistake here: deny
 
 
-def authorize(principal: Principal, action: str, **resource: Any) -> None:
+def authorize(principal: Principal | None, action: str, **resource: Any) -> None:
     """Raise ``Forbidden`` (403) or ``NotFound`` (404, where telling would leak) unless allowed.
 
+    ``principal`` is None on a public route (no key asked): only the actions in ``ANYONE`` are allowed then.
     Resource arguments: ``partner_id`` (the partner acted on, or named as the actor in the body),
     ``activity_id``, ``endpoint_id``; others are passed on and ignored by rules that do not need them.
     """
+    if action in ANYONE:
+        return
+    if principal is None:
+        raise Forbidden(f"An API key is needed to {action}.", {"action": action})
     if principal.is_admin:
         return
     scope = RULES.get(action, {}).get(principal.kind)

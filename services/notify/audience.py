@@ -5,6 +5,8 @@
 - registration confirmed, waitlisted, promoted, and the check-in reminder: the person;
 - review decisions, agreement expiry, renewal due: the partner and the coordination group;
 - an organizer of an upcoming activity suspended: the lead organizer and the coordination group;
+- an organizer's contributions or tasks changed: the lead organizer (not for the lead's own part);
+- an organizer's task due soon: that organizer;
 - survey invitations: each invited attendee, by email;
 - an endpoint disabled: the partner that owns it.
 """
@@ -117,6 +119,16 @@ def organizer_suspended_notices(event_id: str, data: dict) -> list[Notice]:
     return [_partner(event_id, "activity.organizer_suspended", data["lead_partner_id"], data, audience="lead"),
             _partner(event_id, "activity.organizer_suspended", COORDINATION_GROUP, data,
                      audience="coordination_group")]
+
+
+def organizer_updated_notices(event_id: str, data: dict) -> list[Notice]:
+    if data["partner_id"] == data["lead_partner_id"]:
+        return []
+    return [_partner(event_id, "activity.organizer_updated", data["lead_partner_id"], data, audience="lead")]
+
+
+def task_due_notices(event_id: str, data: dict) -> list[Notice]:
+    return [_partner(event_id, "activity.task_due", data["partner_id"], data, audience="owner")]
 
 
 def survey_invitation_notices(event_id: str, data: dict, link_of) -> list[Notice]:

@@ -365,6 +365,14 @@ class NotifyService(ServiceBase):
     def organizer_suspended(self, envelope) -> None:
         self._messenger().tell(audience.organizer_suspended_notices(envelope.id, envelope.data), utcnow())
 
+    @event_handler("activity.organizer_updated")
+    def organizer_updated(self, envelope) -> None:
+        self._messenger().tell(audience.organizer_updated_notices(envelope.id, envelope.data), utcnow())
+
+    @event_handler("activity.task_due")
+    def task_due(self, envelope) -> None:
+        self._messenger().tell(audience.task_due_notices(envelope.id, envelope.data), utcnow())
+
     @event_handler("survey.invitations_issued")
     def survey_invitations_issued(self, envelope) -> None:
         notices = audience.survey_invitation_notices(envelope.id, envelope.data, self.settings.survey_link)

@@ -87,6 +87,7 @@ class Partner:
     renewal_notified_for: str | None = None
     suspended_from: str | None = None
     updated_at: datetime | None = None
+    profile_seq: int = 0
 
     @classmethod
     def register(cls, partner_id: str, *, name: dict, level: str, kind: str, now: datetime,
@@ -114,9 +115,16 @@ class Partner:
         """Grows with every status change: lets readers of our events keep the latest status they saw."""
         return len(self.status_history)
 
+    def offered_spaces(self) -> list[dict]:
+        """The spaces among the resources, as events carry them (events keeps each as a venue)."""
+        return [{"name": item["name"], "capacity": item.get("capacity"), "location": item.get("location", ""),
+                 "description": item.get("description", "")}
+                for item in self.resources if item["kind"] == "space"]
+
     def registered_event(self) -> dict:
         return {"partner_id": self.id, "name": self.name, "level": self.level, "kind": self.kind,
-                "status": self.status, "status_seq": self.status_seq}
+                "status": self.status, "status_seq": self.status_seq, "spaces": self.offered_spaces(),
+                "profile_seq": self.profile_seq}
 
     def update_profile(self, changes: dict, now: datetime) -> dict | None:
         """Apply the given profile fields; returns the data of ``partner.updated``, or None if nothing changed."""
@@ -130,8 +138,10 @@ class Partner:
         for key in changed:
             setattr(self, key, changes[key])
         self.updated_at = now
+        self.profile_seq += 1
         return {"partner_id": self.id, "name": self.name, "level": self.level, "kind": self.kind,
-                "status": self.status, "changed": changed, "status_seq": self.status_seq}
+                "status": self.status, "changed": changed, "status_seq": self.status_seq,
+                "spaces": self.offered_spaces(), "profile_seq": self.profile_seq}
 
 
 def visible_contacts(contacts: list[dict], include_private: bool) -> list[dict]:

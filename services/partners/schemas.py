@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.common.contracts.partners import space_key
 from services.common.validation import StrictSchema
 from services.partners.agreements import COMMITMENT_KINDS, LIBRARY, PARTIES, SIDES
 from services.partners.domain import ALL_KINDS, LEVELS, RESOURCE_KINDS, STATUSES, kind_fits_level
@@ -42,6 +43,13 @@ class PartnerProfile(StrictSchema):
     description = fields.String(validate=Text)
     contacts = fields.List(fields.Nested(Contact), validate=validate.Length(max=20))
     resources = fields.List(fields.Nested(Resource), validate=validate.Length(max=50))
+
+    @validates_schema
+    def spaces_have_distinct_names(self, data, **_):
+        """A space's name names it (events keeps each space as a venue under it)."""
+        names = [space_key(item["name"]) for item in data.get("resources") or [] if item["kind"] == "space"]
+        if len(names) != len(set(names)):
+            raise ValidationError("Two spaces have the same name; name each space differently.", "resources")
 
 
 class PartnerRegistration(PartnerProfile):

@@ -129,7 +129,10 @@ MATRIX = [
     row("GET /v1/activities",                   **ANY_KEY),
     row("GET /v1/activities?status=draft",      OK,   OK,   OK,    403, 403,  403,  401),
     row("GET /v1/activities?status=draft&organizer={partner}", OK, OK, OK, OK, 403, 403, 401),
-    row("GET /v1/calendar.ics",                 **ANY_KEY),
+    row("GET /v1/calendar.ics",                 **PUBLIC),
+    # everyone's participation: the coordination group, staff and the read-only campus system, never a partner
+    row("GET /v1/participation?term=2026-autumn", OK, OK, OK,  403, 403,  403,  401),
+    row("GET /v1/participation.csv?term=2026-autumn", OK, OK, OK, 403, 403, 403, 401),
     row("GET /v1/activities/{activity}",        OK,   OK,   OK,    OK,  404,  OK,   401),
     row("PATCH /v1/activities/{unsubmitted}",   **LEAD_ONLY, body=lambda w, s: {"description": "Updated"},
         headers=EDIT),

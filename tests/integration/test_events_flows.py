@@ -4,15 +4,18 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from synergy_client import SynergyClient
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, register
 from tests.support.activities import approve_partner
-from tests.support.api import eventually
+from tests.support.api import Api, eventually
 from tests.support.tap import Tap
+from tests.support.world import issue_key
 
 pytestmark = pytest.mark.cluster
 
@@ -210,6 +213,34 @@ def test_two_units_booking_one_venue_at_once_exactly_one_wins_and_learns_who_hol
     assert api.post("/v1/activities", dict(bodies[0], starts_at=winner["starts_at"])).status_code == 201
 
 
+def test_a_space_a_partner_offers_becomes_a_venue_that_is_retired_when_the_partner_drops_it(cluster):
+    api = cluster.api
+    faculty, league = register(api, FACULTY), register(api, YOUTH_LEAGUE)
+    dome = {"kind": "space", "name": "Dome theatre", "capacity": 120, "location": "Pudong"}
+    museum = register(api, dict(MUSEUM, resources=[dome, {"kind": "expert", "name": "Guides"}]))
+
+    def venues_of_museum() -> list[dict]:
+        return [v for v in ok(api.get("/v1/venues"))["items"] if v["partner_id"] == museum["id"]]
+    venue = eventually(venues_of_museum)[0]
+    assert (venue["name"], venue["capacity"], venue["address"], venue["kind"], venue["status"]) == \
+        ("Dome theatre", 120, "Pudong", "partner_space", "open")
+    booked = ok(api.post("/v1/activities", activity(faculty["id"], venue_id=venue["id"])), 201)
+    assert booked["venue"] == "Dome theatre"
+    refused = api.post("/v1/activities", activity(league["id"], venue_id=venue["id"], starts_at=at(49),
+                                                  ends_at=at(51)))
+    assert refused.status_code == 409 and booked["id"] in refused.json()["detail"]
+    assert faculty["id"] in refused.json()["detail"]
+
+    ok(api.patch(f"/v1/partners/{museum['id']}", {"resources": [{"kind": "expert", "name": "Guides"}]}))
+    retired = eventually(lambda: [v for v in venues_of_museum() if v["status"] == "retired"])[0]
+    assert retired["id"] == venue["id"] and retired["retired_reason"] == "the partner no longer offers it"
+    later = api.post("/v1/activities", activity(league["id"], venue_id=venue["id"], starts_at=at(100),
+                                                ends_at=at(101)))
+    assert later.status_code == 422 and "retired" in later.json()["detail"], later.text
+    assert [b["activity_id"] for b in ok(api.get(f"/v1/venues/{venue['id']}"))["bookings"]] == [booked["id"]]
+    assert len(venues_of_museum()) == 1, "the same space is the same venue, whatever was announced"
+
+
 def test_listing_filters_search_and_pages_and_the_calendar_parses(cluster):
     api = cluster.api
     faculty, league, museum = register(api, FACULTY), register(api, YOUTH_LEAGUE), register(api, MUSEUM)
@@ -262,6 +293,69 @@ def test_listing_filters_search_and_pages_and_the_calendar_parses(cluster):
     again = icalendar.Calendar.from_ical(api.get("/v1/calendar.ics?theme=red_culture").content).walk("VEVENT")
     assert [str(e["status"]) for e in again] == ["CANCELLED", "CONFIRMED", "CONFIRMED"]
     assert int(again[0]["sequence"]) == 1, "a cancellation is a new version of the calendar entry"
+
+
+def test_anyone_may_subscribe_to_the_calendar_without_a_key_and_it_holds_published_activities_only(cluster):
+    api = cluster.api
+    anonymous = Api(api.base_url, None)
+    faculty = register(api, FACULTY)
+    shown = published(api, activity(faculty["id"], themes=["poetry"]))
+    draft = ok(api.post("/v1/activities", activity(faculty["id"], themes=["poetry"])), 201)
+    submitted = ok(api.post("/v1/activities", activity(faculty["id"], themes=["poetry"], starts_at=at(60),
+                                                       ends_at=at(61))), 201)
+    ok(api.post(f"/v1/activities/{submitted['id']}/submit"))
+    ok(api.post(f"/v1/activities/{shown['id']}/registrations", {"person_id": "s1", "email": "s1@uni.edu"}), 201)
+
+    feed = anonymous.get("/v1/calendar.ics?theme=poetry")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar"), feed.text
+    events = icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
+    assert [str(e["uid"]) for e in events] == [f"{shown['id']}@synergy"]
+    assert draft["id"] not in feed.text and submitted["id"] not in feed.text
+    whole = anonymous.get("/v1/calendar.ics").text
+    assert draft["id"] not in whole and "@uni.edu" not in whole and shown["id"] in whole
+    for asked in ("status=draft", "status=submitted", "from=yesterday", "type=opera"):
+        refused = anonymous.get(f"/v1/calendar.ics?{asked}")
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json", asked
+    assert anonymous.get("/v1/activities").status_code == 401, "the JSON listing still needs a key"
+    assert anonymous.get(f"/v1/activities/{draft['id']}").status_code == 401
+
+
+def test_the_term_participation_export_for_the_transcript_system_as_json_pages_and_csv(cluster):
+    api = cluster.api
+    faculty = register(api, FACULTY)
+    campus = Api(api.base_url, issue_key(api, "campus_system")["key"])
+    partner = Api(api.base_url, issue_key(api, "partner", faculty["id"])["key"])
+    made = published(api, activity(faculty["id"], starts_at=at(1), ends_at=at(3), capacity=10))
+    codes = {person: ok(api.post(f"/v1/activities/{made['id']}/registrations",
+                                 {"person_id": person, "email": f"{person}@uni.edu"}), 201)["code"]
+             for person in ("s2", "s1", "s3")}
+    for person in ("s1", "s2"):
+        ok(api.post(f"/v1/activities/{made['id']}/check-ins", {"code": codes[person]}))
+    day = datetime.fromisoformat(made["starts_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    span = f"from={(day - timedelta(days=1)).date()}&to={(day + timedelta(days=1)).date()}"
+
+    first = ok(campus.get(f"/v1/participation?{span}&limit=1"))
+    second = ok(campus.get(f"/v1/participation?{span}&limit=1&cursor={first['next_cursor']}"))
+    assert [r["person_id"] for r in first["items"] + second["items"]] == ["s1", "s2"]
+    assert second["next_cursor"] is None and first["items"][0]["attended"] is True
+    csv_answer = api.get(f"/v1/participation.csv?{span}")
+    assert csv_answer.status_code == 200 and csv_answer.headers["content-type"].startswith("text/csv")
+    assert csv_answer.text.splitlines() == [
+        "person_id,activity_id,title,date,attended,volunteer_hours",
+        f"s1,{made['id']},科学与艺术讲座,{day.date()},true,0", f"s2,{made['id']},科学与艺术讲座,{day.date()},true,0"]
+    assert "@uni.edu" not in csv_answer.text
+    with SynergyClient(api.base_url, campus.session.headers["Authorization"].removeprefix("Bearer ")) as client:
+        span_args = dict(part.split("=") for part in span.split("&"))
+        assert [r["person_id"] for r in client.participation_export(page_size=1, **span_args)] == ["s1", "s2"]
+        assert client.participation_csv(**span_args) == csv_answer.text
+
+    assert partner.get(f"/v1/participation?{span}").status_code == 403, "a partner never reads everyone's record"
+    assert partner.get(f"/v1/participation.csv?{span}").status_code == 403
+    for bad in ("from=2026-12-31&to=2026-12-01", "from=someday&to=2026-12-01", "from=2026-12-01",
+                "term=2026-winter", f"{span}&cursor=nonsense", f"{span}&format=xml"):
+        for path in ("/v1/participation", "/v1/participation.csv"):
+            refused = campus.get(f"{path}?{bad}")
+            assert refused.status_code == 422 and refused.json()["errors"], (path, bad, refused.text)
 
 
 def test_every_write_route_refuses_bad_input_over_http_and_nothing_is_stored_or_announced(cluster):

@@ -33,7 +33,7 @@ def test_announce_refuses_unknown_types_and_bad_data():
 
 
 # Facts named by their state, as the issues and the services agreed: "the renewal is due", "it is expiring".
-NOT_PAST_TENSE = {"partner.renewal_due", "agreement.expiring"}
+NOT_PAST_TENSE = {"partner.renewal_due", "agreement.expiring", "activity.task_due"}  # deadline notices
 
 
 def test_every_type_names_its_producer_and_is_named_in_the_past_tense():

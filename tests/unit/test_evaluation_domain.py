@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from services.common.terms import term_bounds, term_of
 from services.evaluation import reports, scoring, templates
 from services.evaluation.domain import (
     Survey,
@@ -17,7 +18,7 @@ from services.evaluation.domain import (
     response_id_for,
     token_hash,
 )
-from services.evaluation.plans import TermPlan, term_bounds, term_of
+from services.evaluation.plans import TermPlan
 
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
 

@@ -195,14 +195,14 @@ def test_the_lead_edits_the_activity_a_co_organizer_only_its_own_part():
         activity.edit({"description": "x"}, NOW, CO_ACTOR)
     with pytest.raises(NotPermitted):
         activity.submit(NOW, CO_ACTOR)
-    activity.set_contributions("p2", [{"kind": "speakers", "committed": "two curators"}], CO_ACTOR)
-    activity.set_tasks("p2", [{"title": "posters", "due_at": NOW, "done": False}], CO_ACTOR)
+    activity.set_contributions("p2", [{"kind": "speakers", "committed": "two curators"}], CO_ACTOR, NOW)
+    activity.set_tasks("p2", [{"title": "posters", "due_at": NOW, "done": False}], CO_ACTOR, NOW)
     with pytest.raises(NotPermitted):
-        activity.set_contributions("p1", [], CO_ACTOR)
-    activity.set_contributions("p1", [{"kind": "space", "committed": "hall"}], GROUP)
+        activity.set_contributions("p1", [], CO_ACTOR, NOW)
+    activity.set_contributions("p1", [{"kind": "space", "committed": "hall"}], GROUP, NOW)
     assert activity.organizer("p2").contributions[0]["committed"] == "two curators"
     with pytest.raises(ActivityRuleBroken):
-        activity.set_tasks("p9", [], GROUP)
+        activity.set_tasks("p9", [], GROUP, NOW)
 
 
 @pytest.mark.parametrize("name,value", [("title", {"zh": "新标题"}), ("starts_at", START - timedelta(hours=1)),

@@ -125,6 +125,9 @@ def test_every_write_path_refuses_bad_input_names_the_field_and_leaves_no_trace(
          "shift_id"),
         (lambda: service.confirm_volunteer_hours(aid, signup["signup_id"], {"hours": -1}, GROUP), "hours"),
         (lambda: service.list_activities({"limit": 0}), "limit"),
+        (lambda: service.calendar({"status": "draft"}), "status"),
+        (lambda: service.calendar({"status": "submitted"}), "status"),
+        (lambda: service.calendar({"from": "yesterday"}), "from"),
     ]
     for attempt, field in cases:
         with pytest.raises((ValidationFailed, RuleBroken)) as caught:
@@ -271,3 +274,203 @@ def test_a_co_organizer_joining_a_published_activity_is_announced_so_partners_re
     assert [o["partner_id"] for o in joined["organizers"]] == [LEAD, CO, MUSEUM]
     updated = store.activities.find_one({"_id": act["id"]})["outbox"][-1]
     assert updated["type"] == "activity.updated" and list(updated["data"]["changes"]) == ["organizers"]
+
+
+def partner_event(kind: str, spaces: list[dict] | None, *, profile_seq: int = 0, status: str = "active",
+                  status_seq: int = 1):
+    data = {"partner_id": MUSEUM, "name": {"zh": "科技馆"}, "level": "outside", "kind": "science_museum",
+            "status": status, "status_seq": status_seq}
+    if spaces is not None:
+        data.update(spaces=spaces, profile_seq=profile_seq)
+    if kind == "partner.updated":
+        data["changed"] = ["resources"]
+    elif kind != "partner.registered":
+        data.update(previous_status="approved", reason="audit", decided_by="group",
+                    decided_at="2026-11-02T00:00:00Z")
+    return announce(kind, data, subject=MUSEUM)
+
+
+def space(name: str = "Dome theatre", capacity: int | None = 120) -> dict:
+    return {"name": name, "capacity": capacity, "location": "Pudong", "description": ""}
+
+
+def test_spaces_partners_offer_become_venues_kept_in_step_and_retired_venues_take_no_new_bookings(world):
+    service, store, clock = world
+    registered = partner_event("partner.registered", [space(), space("Roof garden", None)])
+    service.learn_partner(registered)
+    service.learn_partner(registered)  # redelivered: the same venues, not new ones
+    offered = {v["name"]: v for v in service.list_venues()["items"]}
+    assert set(offered) == {"Dome theatre", "Roof garden"} and store.venues.count_documents({}) == 2
+    dome = offered["Dome theatre"]
+    assert dome | {"id": None} == {"id": None, "name": "Dome theatre", "kind": "partner_space", "partner_id": MUSEUM,
+                                   "capacity": 120, "address": "Pudong", "status": "open", "retired_at": None,
+                                   "retired_reason": "", "offered_by_partner": True}
+    act = service.create_activity(body(venue_id=dome["id"]), GROUP)
+    with pytest.raises(Conflict) as taken:
+        service.create_activity(body(venue_id=dome["id"], lead_organizer=CO, co_organizers=[]), GROUP)
+    assert act["id"] in taken.value.message
+
+    # the partner drops the dome and enlarges the garden; an older profile arriving late changes nothing
+    clock.now = NOW + timedelta(hours=1)
+    service.partner_updated(partner_event("partner.updated", [space("roof  GARDEN", 40)], profile_seq=2))
+    service.partner_updated(partner_event("partner.updated", [space(), space("Roof garden", 10)], profile_seq=1))
+    now_offered = {v["name"]: v for v in service.list_venues()["items"]}
+    assert now_offered["Dome theatre"]["status"] == "retired"
+    assert now_offered["Dome theatre"]["retired_reason"] == "the partner no longer offers it"
+    assert now_offered["roof  GARDEN"]["capacity"] == 40 and now_offered["roof  GARDEN"]["status"] == "open"
+    assert [b["activity_id"] for b in service.get_venue(dome["id"])["bookings"]] == [act["id"]], "bookings stay"
+    before = trace(store)
+    with pytest.raises(RuleBroken) as refused:
+        service.create_activity(body(venue_id=dome["id"], starts_at=(START + timedelta(days=3)).isoformat(),
+                                     ends_at=(START + timedelta(days=3, hours=1)).isoformat()), GROUP)
+    assert "retired" in refused.value.message and refused.value.details["field"] == "venue_id"
+    assert trace(store) == before
+
+    # suspension retires every space; reinstatement reopens those still offered; an older status is ignored
+    garden = now_offered["roof  GARDEN"]["id"]
+    service.partner_suspended(partner_event("partner.suspended", None, status="suspended", status_seq=3))
+    service.partner_reinstated(partner_event("partner.reinstated", None, status="approved", status_seq=2))
+    assert service.get_venue(garden)["retired_reason"] == "the partner is suspended"
+    service.partner_reinstated(partner_event("partner.reinstated", None, status="approved", status_seq=4))
+    assert service.get_venue(garden)["status"] == "open" and service.get_venue(dome["id"])["status"] == "retired"
+
+
+def test_an_older_profile_arriving_after_a_newer_one_never_opens_a_space_no_longer_offered(world):
+    service, store, _ = world
+    service.partner_updated(partner_event("partner.updated", [], profile_seq=2))  # offers nothing any more
+    service.learn_partner(partner_event("partner.registered", [space()], profile_seq=0))  # late: offered the dome
+    assert service.list_venues()["items"] == [], "the venues follow the newest profile, whatever came last"
+    assert store.offer_of(MUSEUM) == {"spaces": [], "profile_seq": 2}
+    service.partner_updated(partner_event("partner.updated", [space("Roof garden")], profile_seq=3))
+    service.partner_updated(partner_event("partner.updated", [space()], profile_seq=1))  # late again
+    assert [(v["name"], v["status"]) for v in service.list_venues()["items"]] == [("Roof garden", "open")]
+
+
+def test_venues_entered_by_hand_are_not_touched_by_partner_profiles(world):
+    service, store, _ = world
+    hand = service.register_venue({"name": "Museum hall", "kind": "partner_space", "partner_id": MUSEUM})
+    service.partner_updated(partner_event("partner.updated", [], profile_seq=1))
+    assert service.get_venue(hand["id"])["status"] == "open"
+
+
+def outbox_of(store: EventsStore, activity_id: str, event_type: str) -> list[dict]:
+    return [e["data"] for e in store.activities.find_one({"_id": activity_id})["outbox"] if e["type"] == event_type]
+
+
+def test_a_co_organizer_changing_its_part_is_announced_for_the_lead_and_the_same_part_again_is_not(world):
+    service, store, _ = world
+    as_co = {"by": "key_co", "partner_id": CO}
+    act = service.create_activity(body(), GROUP)
+    contributions = {"contributions": [{"kind": "funding", "committed": 5000}]}
+    service.set_contributions(act["id"], CO, contributions, as_co)
+    service.set_contributions(act["id"], CO, contributions, as_co)  # nothing changed: nothing announced
+    service.set_tasks(act["id"], CO, {"tasks": [{"title": "posters", "due_at": START.isoformat()}]}, as_co)
+    announced = outbox_of(store, act["id"], "activity.organizer_updated")
+    assert [(a["part"], a["partner_id"], a["lead_partner_id"], a["by"]) for a in announced] == [
+        ("contributions", CO, LEAD, "key_co"), ("tasks", CO, LEAD, "key_co")]
+    assert announced[0]["before"] == [] and announced[0]["after"][0]["committed"] == 5000
+    assert announced[1]["after"] == [{"title": "posters", "due_at": "2026-12-05T02:00:00.000Z", "done": False}]
+
+
+def test_a_task_is_reminded_once_days_before_its_deadline_and_a_rewrite_of_the_same_task_does_not_remind_again(
+        world):
+    service, store, clock = world
+    as_co = {"by": "key_co", "partner_id": CO}
+    act = service.create_activity(body(), GROUP)
+    due = NOW + timedelta(days=5)
+    posters = {"title": "posters", "due_at": due.isoformat()}
+    service.set_tasks(act["id"], CO, {"tasks": [posters, {"title": "hall", "due_at": due.isoformat(),
+                                                          "done": True}]}, as_co)
+    assert service.app.remind_tasks() == 0, "five days ahead is not yet within two"
+    clock.now = due - timedelta(days=2, seconds=1)
+    assert service.app.remind_tasks() == 0
+    clock.now = due - timedelta(days=2)
+    assert service.app.remind_tasks() == 1
+    assert service.app.remind_tasks() == 0, "reminded once"
+    reminders = outbox_of(store, act["id"], "activity.task_due")
+    assert [(r["partner_id"], r["task"], r["due_at"], r["days_ahead"]) for r in reminders] == [
+        (CO, "posters", "2026-11-06T08:00:00.000Z", 2.0)]
+    service.set_tasks(act["id"], CO, {"tasks": [posters]}, as_co)  # the same task written again
+    assert service.app.remind_tasks() == 0
+    later = dict(posters, due_at=(due + timedelta(days=1)).isoformat())
+    service.set_tasks(act["id"], CO, {"tasks": [later]}, as_co)  # a new deadline is reminded in its turn
+    clock.now = due - timedelta(days=1)
+    assert service.app.remind_tasks() == 1
+    service.cancel_activity(act["id"], {"reason": "rain"}, GROUP)
+    service.set_tasks(act["id"], CO, {"tasks": [dict(posters, title="refunds")]}, GROUP)
+    assert service.app.remind_tasks() == 0, "a cancelled activity's tasks are not reminded"
+    assert "next_task_due" not in service.get_activity(act["id"])
+
+
+def test_task_reminders_follow_the_configured_days(world):
+    _, store, clock = world
+    app = EventsApp(store, Mock(), clock=clock, task_reminder_days=7)
+    service = worker_factory(EventsService, store=store, app=app)
+    act = service.create_activity(body(), GROUP)
+    speaker = {"title": "speaker", "due_at": (NOW + timedelta(days=6)).isoformat()}
+    service.set_tasks(act["id"], LEAD, {"tasks": [speaker]}, GROUP)
+    assert app.remind_tasks() == 1
+
+
+def test_the_participation_export_pages_everyone_over_a_range_or_term_and_refuses_bad_input(world):
+    service, store, clock = world
+    first = published(service)
+    second = published(service, starts_at=(START + timedelta(days=1)).isoformat(),
+                       ends_at=(START + timedelta(days=1, hours=2)).isoformat(), capacity=5)
+    codes = {}
+    for act, people in ((first, ["s1"]), (second, ["s3", "s1", "s2"])):
+        for person in people:
+            codes[act["id"], person] = service.register(act["id"], {"person_id": person,
+                                                                    "email": f"{person}@uni.edu"})["code"]
+    service.add_volunteer_role(second["id"], {"name": {"zh": "引导"}}, GROUP)
+    role_id = service.volunteer_shifts(second["id"])["roles"][0]["role_id"]
+    service.add_volunteer_shift(second["id"], {"role_id": role_id, "starts_at": START.isoformat(),
+                                               "ends_at": (START + timedelta(hours=3)).isoformat(), "places": 2},
+                                GROUP)
+    shift_id = service.volunteer_shifts(second["id"])["shifts"][0]["shift_id"]
+    signup = service.sign_up_volunteer(second["id"], {"shift_id": shift_id, "person_id": "v1", "email": "v@uni.edu"})
+    clock.now = START + timedelta(days=1, minutes=1)
+    service.confirm_volunteer_hours(second["id"], signup["signup_id"], {"hours": 2.5}, GROUP)
+    for key in ((second["id"], "s1"), (second["id"], "s3")):
+        service.check_in(key[0], {"code": codes[key]}, GROUP)  # s1 and s3 came to the second; s2 did not
+
+    whole = service.participation_export({"term": "2026-autumn"})
+    rows = [(r["person_id"], r["activity_id"], r["attended"], r["volunteer_hours"]) for r in whole["items"]]
+    assert rows == [("s1", second["id"], True, 0.0), ("s3", second["id"], True, 0.0),
+                    ("v1", second["id"], False, 2.5)]
+    assert whole["from"] == "2026-08-01" and whole["to"] == "2027-01-31" and whole["next_cursor"] is None
+    assert whole["items"][0]["date"] == "2026-12-06" and "email" not in str(whole)
+    pages, cursor = [], None
+    while True:
+        page = service.participation_export({"from": "2026-12-01", "to": "2026-12-31", "limit": 1,
+                                             **({"cursor": cursor} if cursor else {})})
+        pages += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == whole["items"]
+    assert service.participation_export({"from": "2026-12-07", "to": "2026-12-31"})["items"] == []
+    first_cursor = service.participation_export({"term": "2026-autumn", "limit": 1})["next_cursor"]
+    assert service.participation_export({"from": "2026-12-07", "to": "2026-12-31", "cursor": first_cursor}) \
+        ["items"] == [], "a cursor never brings in rows outside the range asked for"
+    assert service.participation_csv({"from": "2026-12-06", "to": "2026-12-06"}).splitlines() == [
+        "person_id,activity_id,title,date,attended,volunteer_hours",
+        f"s1,{second['id']},讲座,2026-12-06,true,0", f"s3,{second['id']},讲座,2026-12-06,true,0",
+        f"v1,{second['id']},讲座,2026-12-06,false,2.5"]
+
+    term = {"term": "2026-autumn"}
+    for bad, field in (({}, "from"), ({"from": "2026-12-01"}, "to"),
+                       ({"from": "2026-12-31", "to": "2026-12-01"}, "to"),
+                       ({"from": "yesterday", "to": "2026-12-01"}, "from"),
+                       ({"from": "2026-13-01", "to": "2026-12-01"}, "from"),
+                       ({"from": "2026-01-01", "to": "2027-12-31"}, "to"), ({"term": "2026-winter"}, "term"),
+                       (dict(term, **{"from": "2026-12-01"}), "term"), (dict(term, cursor="nonsense"), "cursor"),
+                       (dict(term, limit=0), "limit"), (dict(term, **{"$where": 1}), "$where"),
+                       ({"term": "0000-spring"}, "term"), ({"term": "9999-autumn"}, "term"),
+                       ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+                       ({"from": "0001-01-01", "to": "0001-01-02"}, "from")):
+        with pytest.raises(ValidationFailed) as refused:
+            service.participation_export(bad)
+        assert field in refused.value.details["errors"], (bad, refused.value.details)
+    with pytest.raises(ValidationFailed):
+        service.participation_csv({"term": "2026-autumn", "limit": 5})

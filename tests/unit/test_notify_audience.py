@@ -61,6 +61,15 @@ def test_partner_news_reach_the_partner_and_the_coordination_group():
     assert [n.recipient for n in suspended] == ["prt_lead", "coordination_group"]
 
 
+def test_the_lead_hears_of_a_co_organizers_part_and_an_organizer_of_its_own_task_due():
+    changed = {"partner_id": "prt_co", "lead_partner_id": "prt_lead", "activity_id": "a"}
+    assert [(n.recipient, n.id) for n in audience.organizer_updated_notices("evt_1", changed)] == [
+        ("prt_lead", "evt_1:prt_lead")]
+    assert audience.organizer_updated_notices("evt_2", dict(changed, partner_id="prt_lead")) == []
+    (due,) = audience.task_due_notices("evt_3", changed)
+    assert (due.recipient, due.template, due.inbox, due.email) == ("prt_co", "activity_task_due", True, None)
+
+
 def test_survey_invitations_are_emailed_with_their_link_and_keep_tokens_out_of_ids():
     data = {"survey_id": "srv_1", "activity_id": "act_1", "stage": "post", "closes_at": "2026-12-12T00:00:00Z",
             "invitations": [{"email": "li@example.edu", "language": "zh", "token": "secret-token"}]}
@@ -101,11 +110,16 @@ SAMPLES = {
     "weekly_digest": {"activities": [{"title": {"zh": "讲座"}, "starts_at": "2026-12-05T02:00:00+00:00",
                                       "venue": None}], "week": "2026-W49"},
     "survey_invitation": {"data": {"closes_at": "2026-12-12T00:00:00Z"}, "link": "https://x/s?token=t"},
+    "activity_organizer_updated": {"data": {
+        "title": {"zh": "讲座", "en": "<b>Talk</b>"}, "starts_at": "2026-12-05T02:00:00Z", "partner_id": "prt_co",
+        "part": "tasks", "after": [{"title": "posters", "due_at": "2026-12-01T02:00:00Z", "done": False}]},
+        "audience": "lead"},
 }
 EVENT_DATA = dict(ACTIVITY, changes={"venue": {"before": "A", "after": "B"}}, reason="rain",
                   new_starts_at="2026-12-06T02:00:00Z", code="K7", partner_id="prt_1", lead_partner_id="prt_2",
                   agreement_id="agr_1", ends_on="2026-12-31", days_left=30, expires_at="2027-01-01T00:00:00Z",
-                  endpoint_id="ep_1", owner_partner_id="prt_1")
+                  endpoint_id="ep_1", owner_partner_id="prt_1", task="posters", due_at="2026-12-01T02:00:00Z",
+                  part="contributions", after=[{"kind": "funding", "committed": 5000, "delivered": False}])
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (TEMPLATES / "en").glob("*.j2")))

@@ -114,6 +114,24 @@ def test_profile_updates_announce_what_changed_and_bad_ones_change_nothing(servi
     assert snapshot(store) == before
 
 
+def test_partner_events_carry_the_spaces_offered_and_two_spaces_never_share_a_name(service, store):
+    museum = service.register_partner(MUSEUM)
+    registered = store.db["partners"].find_one({"_id": museum["id"]})["outbox"][0]["data"]
+    assert registered["spaces"] == [{"name": "临展厅", "capacity": 300, "location": "浦东", "description": ""}]
+    assert registered["profile_seq"] == 0
+    hall = {"kind": "space", "name": "报告厅"}
+    service.update_partner(museum["id"], {"resources": [hall, {"kind": "expert", "name": "讲解员"}]})
+    updated = store.db["partners"].find_one({"_id": museum["id"]})["outbox"][-1]["data"]
+    assert [s["name"] for s in updated["spaces"]] == ["报告厅"] and updated["profile_seq"] == 1
+    before = snapshot(store)
+    with pytest.raises(ValidationFailed) as refused:
+        service.update_partner(museum["id"], {"resources": [hall, dict(hall, name=" 报告 厅")]})
+    assert "resources" in refused.value.details["errors"]
+    with pytest.raises(ValidationFailed):
+        service.register_partner(dict(FACULTY, name={"zh": "新学院"}, resources=[hall, hall]))
+    assert snapshot(store) == before
+
+
 def test_the_review_from_applied_to_approved_stores_each_step_with_its_event(service, store):
     museum = service.register_partner(MUSEUM)
     started = service.start_review(museum["id"], {"evidence": [{"title": "营业执照", "ref": "doc://licence"}]},

@@ -94,6 +94,34 @@ class OrganizerSuspendedData(Schema):
     starts_at = fields.String(required=True)
 
 
+class OrganizerUpdatedData(Schema):
+    activity_id = fields.String(required=True)
+    title = fields.Nested(LocalizedText, required=True)
+    status = fields.String(required=True, metadata={"description": "the activity's status"})
+    starts_at = fields.String(required=True)
+    partner_id = fields.String(required=True, metadata={"description": "the organizer whose part changed"})
+    lead_partner_id = fields.String(required=True, metadata={"description": "the lead, to be told"})
+    part = fields.String(required=True, metadata={"description": "contributions | tasks"})
+    before = fields.List(fields.Dict(), required=True, metadata={
+        "description": "the part before: contributions {kind, committed, description, delivered} or tasks "
+                       "{title, due_at, done}"})
+    after = fields.List(fields.Dict(), required=True, metadata={"description": "the part after, the same shape"})
+    by = fields.String(required=True, metadata={"description": "who changed it (key id)"})
+    at = fields.String(required=True, metadata={"description": "RFC 3339, UTC"})
+
+
+class TaskDueData(Schema):
+    activity_id = fields.String(required=True)
+    title = fields.Nested(LocalizedText, required=True, metadata={"description": "the activity's title"})
+    starts_at = fields.String(required=True)
+    partner_id = fields.String(required=True, metadata={"description": "the organizer owning the task"})
+    lead_partner_id = fields.String(required=True)
+    task = fields.String(required=True, metadata={"description": "the task's title"})
+    due_at = fields.String(required=True, metadata={"description": "RFC 3339, UTC: the deadline"})
+    days_ahead = fields.Float(required=True, metadata={"description": "how long before the deadline reminders "
+                                                                      "are given (TASK_REMINDER_DAYS)"})
+
+
 class PersonRef(Schema):
     person_id = fields.String(required=True)
     email = fields.String(required=True)
@@ -147,6 +175,11 @@ EVENT_TYPES = (
               ActivityStepData, ()),
     EventType("activity.organizer_suspended", "events", "An organizer of an upcoming activity was suspended; "
               "the lead is to be told.", OrganizerSuspendedData, ("notify",)),
+    EventType("activity.organizer_updated", "events", "An organizer's contributions or tasks changed "
+              "(`before` and `after`); the lead is told. Internal: organizers' commitments are not for webhooks.",
+              OrganizerUpdatedData, ("notify",), public=False),
+    EventType("activity.task_due", "events", "An organizer's task reaches its deadline soon (announced once per "
+              "task and deadline); the organizer owning it is told. Internal.", TaskDueData, ("notify",), public=False),
     EventType("registration.confirmed", "events", "A person holds a seat at an activity.", RegistrationData,
               ("notify",), public=False),
     EventType("registration.waitlisted", "events", "A person is on the waitlist of a full activity.",

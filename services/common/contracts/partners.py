@@ -11,6 +11,31 @@ def status_seq_field() -> fields.Integer:
                                                    "the highest it has seen (events may arrive out of order)"})
 
 
+def profile_seq_field() -> fields.Integer:
+    return fields.Integer(metadata={"description": "grows with every change of the partner's profile: a consumer "
+                                                   "keeps the `spaces` of the highest it has seen"})
+
+
+def space_key(name: str) -> str:
+    """What makes two spaces of one partner the same space: the name, case and spaces ignored."""
+    return "".join(name.split()).casefold()
+
+
+class OfferedSpace(Schema):
+    name = fields.String(required=True, metadata={"description": "unique among the partner's spaces (case and "
+                                                                 "spaces ignored): with the partner id it names "
+                                                                 "the space"})
+    capacity = fields.Integer(allow_none=True, required=True)
+    location = fields.String(required=True, metadata={"description": "where it is (may be empty)"})
+    description = fields.String(required=True, metadata={"description": "may be empty"})
+
+
+def spaces_field() -> fields.List:
+    return fields.List(fields.Nested(OfferedSpace), metadata={
+        "description": "every space the partner offers now (its resources of kind space); absent from events of "
+                       "earlier versions"})
+
+
 class PartnerRegisteredData(Schema):
     partner_id = fields.String(required=True)
     name = fields.Nested(LocalizedText, required=True)
@@ -18,6 +43,8 @@ class PartnerRegisteredData(Schema):
     kind = fields.String(required=True)
     status = fields.String(required=True)
     status_seq = status_seq_field()
+    spaces = spaces_field()
+    profile_seq = profile_seq_field()
 
 
 class PartnerStatusChangedData(Schema):
@@ -55,6 +82,8 @@ class PartnerUpdatedData(Schema):
                                                                                    "(values of contacts never "
                                                                                    "travel)"})
     status_seq = status_seq_field()
+    spaces = spaces_field()
+    profile_seq = profile_seq_field()
 
 
 class PartnerRenewalDueData(Schema):
@@ -92,8 +121,8 @@ def _status_type(name: str, summary: str, schema=PartnerStatusChangedData) -> Ev
 EVENT_TYPES = (
     EventType("partner.registered", "partners", "A unit or outside institution was entered in the partner "
               "registry.", PartnerRegisteredData, ("events",)),
-    EventType("partner.updated", "partners", "A partner's profile (names, contacts, resources, themes) changed.",
-              PartnerUpdatedData, ()),
+    EventType("partner.updated", "partners", "A partner's profile (names, contacts, resources, themes) changed; "
+              "`spaces` lists every space it now offers.", PartnerUpdatedData, ("events",)),
     _status_type("partner.review_started", "The coordination group opened a qualification review of a partner."),
     _status_type("partner.approved", "A qualification review approved the partner (possibly with conditions) until "
                  "expires_at.", PartnerApprovedData),

@@ -43,7 +43,11 @@ class ActivityRoutes:
         return json_page(request, self.events.list_activities(query))
 
     @http("GET", "/v1/calendar.ics")
-    @endpoint(summary="The master calendar of published activities (iCalendar)", answers={200: "text/calendar"})
+    @endpoint(public=True, summary="The master calendar of published activities (iCalendar), no key needed",
+              description="Published activities (and those published once, then cancelled or postponed) of every "
+                          "unit, without personal data: a website or a calendar app subscribes to this URL. "
+                          "Filters: organizer, theme, path, type, series, status (a public one), q, from, to.",
+              query=schemas.CalendarFilter, answers={200: "text/calendar"})
     def activity_calendar(self, request: Request) -> Response:
         authorize(self.principal, "calendar.read")
         return Response(self.events.calendar(query_of(request)), content_type="text/calendar; charset=utf-8")

@@ -51,6 +51,24 @@ class RegistrationRoutes:
         authorize(self.principal, "participation.read", person_id=person_id)
         return json_response(self.events.participation(person_id))
 
+    @http("GET", "/v1/participation")
+    @endpoint(summary="Everyone's participation over a date range (from, to) or a term, cursor paged",
+              description="For the youth league's second-classroom transcript system: one row per person and "
+                          "activity, attended and confirmed volunteer hours; person ids only.",
+              query=schemas.ParticipationExport)
+    def participation_export(self, request: Request) -> Response:
+        authorize(self.principal, "participation.export")
+        return json_response(self.events.participation_export(request.args.to_dict()))
+
+    @http("GET", "/v1/participation.csv")
+    @endpoint(summary="Everyone's participation over a date range (from, to) or a term, as CSV",
+              query=schemas.ParticipationCsv, answers={200: "text/csv"})
+    def participation_csv(self, request: Request) -> Response:
+        authorize(self.principal, "participation.export")
+        text = self.events.participation_csv(request.args.to_dict())
+        return Response(text, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="participation.csv"'})
+
 
 class VolunteerRoutes:
     @http("POST", f"{ACTIVITY}/volunteer-<any(roles,shifts):part>")
