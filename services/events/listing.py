@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from services.common.clock import isoformat, parse_iso
+from services.common.clock import parse_iso
 
 PUBLIC_STATUSES = ("published", "in_progress", "completed")
 # The calendar also keeps once-published activities that were called off, so subscribers' copies follow.
@@ -47,8 +47,11 @@ def query_terms(query: str) -> list[str]:
 
 
 def sort_key(starts_at: datetime, activity_id: str) -> str:
-    """Listing order (start time, then id), one sortable string so a cursor is a single range condition."""
-    return f"{isoformat(starts_at)}|{activity_id}"
+    """Listing order (start time, then id), one sortable string so a cursor is a single range condition.
+
+    The time is written compact (``20261205T020000000000Z``), not as ISO 8601: the embedded store reads a string
+    that begins with an ISO date as a date and then finds nothing in a range over it."""
+    return f"{starts_at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}|{activity_id}"
 
 
 def encode_cursor(key: str) -> str:

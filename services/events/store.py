@@ -16,7 +16,7 @@ from services.events.listing import query_terms, sort_key, title_terms
 from services.events.registration import Roster
 from services.events.venues import Venue
 
-DERIVED = ("organizer_ids", "lead_id", "title_terms", "sort_key", "next_task_due")
+DERIVED = ("organizer_ids", "lead_id", "title_terms", "listing_key", "next_task_due")
 ACTIVITY_FIELDS = {f.name for f in fields(JointActivity)}
 
 
@@ -26,7 +26,7 @@ def _to_doc(activity: JointActivity) -> dict:
     doc["organizer_ids"] = [org.partner_id for org in activity.organizers]  # scalar array: queryable
     doc["lead_id"] = activity.lead.partner_id
     doc["title_terms"] = title_terms(activity.title)
-    doc["sort_key"] = sort_key(activity.starts_at, activity.id)
+    doc["listing_key"] = sort_key(activity.starts_at, activity.id)
     doc["next_task_due"] = activity.next_task_due  # scalar: the clock's query for task reminders
     return doc
 
@@ -40,7 +40,7 @@ def _from_doc(doc: dict) -> JointActivity:
 def _public_activity(doc: dict | None) -> dict | None:
     shown = documents.public(doc)
     if shown is not None:
-        for name in ("title_terms", "sort_key", "retention_done", "next_task_due"):
+        for name in ("title_terms", "listing_key", "sort_key", "retention_done", "next_task_due"):
             shown.pop(name, None)
     return shown
 
@@ -87,18 +87,22 @@ class EventsStore:
         for collection in (self.activities, self.venues, self.rosters):
             collection.create_index([("outbox_pending", ASCENDING)])
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
-        self.activities.create_index([("sort_key", ASCENDING)])
+        self.activities.create_index([("listing_key", ASCENDING)])
         self.activities.create_index([("ends_at", ASCENDING)])
         self.activities.create_index([("next_task_due", ASCENDING)])
-        if "organizer_ids_1" in self.activities.index_information():
-            self.activities.drop_index("organizer_ids_1")
+        for retired in ("organizer_ids_1", "sort_key_1"):  # sort_key: the listing key of an earlier version
+            if retired in self.activities.index_information():
+                self.activities.drop_index(retired)
         self.backfill()
 
     def backfill(self) -> int:
         """Give activities written by an earlier version the derived fields the listing queries."""
         count = 0
-        for doc in list(self.activities.find({"sort_key": None}, {"_id": 1}).limit(10_000)):
-            documents.update(self.activities, doc["_id"], lambda d: d.update(_to_doc(_from_doc(d))))
+        def derive(doc: dict) -> None:
+            doc.pop("sort_key", None)
+            doc.update(_to_doc(_from_doc(doc)))
+        for doc in list(self.activities.find({"listing_key": None}, {"_id": 1}).limit(10_000)):
+            documents.update(self.activities, doc["_id"], derive)
             count += 1
         return count
 
@@ -144,9 +148,9 @@ class EventsStore:
         if starts_before is not None:
             conditions.append({"starts_at": {"$lt": starts_before}})
         if after_key is not None:
-            conditions.append({"sort_key": {"$gt": after_key}})
+            conditions.append({"listing_key": {"$gt": after_key}})
         query = {"$and": conditions} if conditions else {}
-        found = self.activities.find(query).sort("sort_key", ASCENDING).limit(limit)
+        found = self.activities.find(query).sort("listing_key", ASCENDING).limit(limit)
         return [_public_activity(doc) for doc in found]
 
     def sort_key_of(self, activity: dict) -> str:

@@ -40,6 +40,10 @@ def test_listing_queries_filter_search_and_page_alike(db):  # noqa: F811
                                                                                                  "act_4"]
     first = store.find(statuses=public, limit=2)
     assert [a["id"] for a in store.find(statuses=public, after_key=store.sort_key_of(first[-1]))] == ["act_4", "act_5"]
+    # one status, no other condition an index could serve: the range over the listing key alone pages on
+    published = store.find(status="published", limit=1)
+    assert [a["id"] for a in store.find(status="published", after_key=store.sort_key_of(published[-1]))] == [
+        "act_3", "act_5"]
     assert ids(starts_from=NOW + timedelta(days=3), starts_before=NOW + timedelta(days=5)) == ["act_3", "act_4"]
     assert sorted(store.due("published", "starts_at", NOW + timedelta(days=3, hours=1))) == ["act_1", "act_3"]
     assert sorted(store.live_ids_of_partner("p2")) == ["act_1", "act_4"]
@@ -95,11 +99,13 @@ def test_activities_of_the_first_version_are_backfilled_for_the_listing(db):  # 
     from services.events.store import EventsStore, _to_doc
     store = EventsStore(db)
     old = _to_doc(make(1, "p1"))
-    for name in ("sort_key", "title_terms", "lead_id", "elements", "reviews", "sequence", "retention_done"):
+    for name in ("listing_key", "title_terms", "lead_id", "elements", "reviews", "sequence", "retention_done"):
         old.pop(name)
+    old["sort_key"] = "2026-11-02T08:00:00.000Z|act_1"  # the listing key of an earlier version
     old["_rev"] = 1
     store.activities.insert_one(old)
     assert store.find(statuses=("published",), q="lecture") == [], "not searchable yet"
     store.ensure_indexes()
     assert [a["id"] for a in store.find(statuses=("published",), q="lecture")] == ["act_1"]
+    assert "sort_key" not in store.activities.find_one({"_id": "act_1"})
     assert store.backfill() == 0
