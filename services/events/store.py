@@ -37,7 +37,7 @@ def _from_doc(doc: dict) -> JointActivity:
 
 
 def _public_activity(doc: dict | None) -> dict | None:
-    shown = documents.public(doc)
+    shown = documents.versioned(doc)
     if shown is not None:
         for name in ("title_terms", "sort_key", "retention_done"):
             shown.pop(name, None)
@@ -116,14 +116,17 @@ class EventsStore:
         doc = self.activities.find_one({"_id": activity_id})
         return _from_doc(doc) if doc else None
 
-    def change(self, activity_id: str, change: Change, *, applied_event: str | None = None) -> dict | None:
-        """Apply ``change(activity) -> [Envelope]`` atomically with the events it returns."""
+    def change(self, activity_id: str, change: Change, *, applied_event: str | None = None,
+               expected_rev: int | None = None) -> dict | None:
+        """Apply ``change(activity) -> [Envelope]`` atomically with the events it returns (only on ``expected_rev``
+        when given, else ``PreconditionFailed``)."""
         def apply(doc: dict) -> list[Envelope]:
             activity = _from_doc(doc)
             events = change(activity)
             doc.update(_to_doc(activity))
             return events
-        return _public_activity(documents.update(self.activities, activity_id, apply, applied_event=applied_event))
+        return _public_activity(documents.update(self.activities, activity_id, apply, applied_event=applied_event,
+                                                 expected_rev=expected_rev))
 
     def find(self, *, organizer=None, theme=None, path=None, type=None, series=None, status=None, q=None,
              starts_from=None, starts_before=None, after_key=None, statuses=(), limit=50) -> list[dict]:

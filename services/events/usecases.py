@@ -287,7 +287,7 @@ class EventsApp:
             self._release(done.get("venue_id"), done["id"])
         return done
 
-    def edit(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+    def edit(self, activity_id: str, payload: dict, actor: Actor, expected_rev: int | None = None) -> dict:
         data = load(schemas.ActivityEdit(), payload)
         waive = data.pop("waive_reapproval")
         before = self._activity(activity_id)
@@ -307,7 +307,7 @@ class EventsApp:
                 events.append(("activity.updated", activity.updated_data(outcome["changes"], outcome["sent_back"])))
             return self._events(events, activity.id)
         with rules():
-            changed = self.store.change(str(activity_id), edit)
+            changed = self.store.change(str(activity_id), edit, expected_rev=expected_rev)
         if before.venue_id and before.venue_id != changed.get("venue_id"):
             self._release(before.venue_id, changed["id"])
         if "capacity" in data and changed["status"] == "published":
@@ -326,16 +326,20 @@ class EventsApp:
         with rules():
             return self.store.change(str(activity_id), add)
 
-    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
+    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor,
+                          expected_rev: int | None = None) -> dict:
         data = load(schemas.Contributions(), payload)
         with rules():
             return self.store.change(str(activity_id),
-                                     lambda a: a.set_contributions(partner_id, data["contributions"], actor))
+                                     lambda a: a.set_contributions(partner_id, data["contributions"], actor),
+                                     expected_rev=expected_rev)
 
-    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
+    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor,
+                  expected_rev: int | None = None) -> dict:
         data = load(schemas.Tasks(), payload)
         with rules():
-            return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor))
+            return self.store.change(str(activity_id), lambda a: a.set_tasks(partner_id, data["tasks"], actor),
+                                     expected_rev=expected_rev)
 
     # listings -----------------------------------------------------------------------------------------------
     def _find(self, query: dict | None, *, cap: int | None = None,

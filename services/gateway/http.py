@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 from services.common import metrics
 from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
+from services.common.documents import REVISION
 from services.common.errors import SynergyError
 from services.gateway.apikeys import hash_key, looks_like_key
 from services.gateway.facts import RpcFacts
@@ -83,6 +85,45 @@ def etag_of(payload: Any) -> str:
     text = payload if isinstance(payload, str | bytes) else to_json(payload)
     raw = text.encode("utf-8") if isinstance(text, str) else text
     return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+REVISION_TAG = re.compile(r'^"r([0-9]{1,12})-[0-9a-f]{16}"$')
+
+
+def revision_etag(revision: int, body: str) -> str:
+    """The entity tag of a versioned object's answer: its revision (what ``If-Match`` is checked against, in the
+    owning service) and a digest of the answer (so that ``If-None-Match`` sees parts derived from elsewhere)."""
+    return f'"r{revision}-{hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]}"'
+
+
+def versioned_response(payload: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """The answer of an object a service gave with its ``revision``: the revision goes into the ``ETag``, not the
+    body (a client may send what it read back as it is)."""
+    shown = dict(payload)
+    revision = shown.pop(REVISION)
+    body = to_json(shown)
+    return Response(body, status=status, headers={**(headers or {}), "ETag": revision_etag(revision, body)},
+                    content_type="application/json; charset=utf-8")
+
+
+def expected_revision(request: Request) -> int | None:
+    """The revision ``If-Match`` names, for the owning service to compare-and-set against.
+
+    None without ``If-Match`` (or with ``*``): the update applies to whatever revision is current, as it did
+    before ETags. A tag this API did not make for such an object, or tags naming several revisions, cannot match
+    the current one: 412 at once.
+    """
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return None
+    tags = {tag.strip() for tag in wanted.split(",") if tag.strip()}
+    if "*" in tags:
+        return None
+    revisions = {int(found.group(1)) for found in map(REVISION_TAG.match, tags) if found}
+    if len(revisions) != 1:
+        raise BadRequest(412, "Precondition failed", "If-Match names no ETag of this object's current version; "
+                         "read it again.", "precondition_failed")
+    return revisions.pop()
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -190,6 +231,7 @@ class RouteDoc:
     tags: tuple[str, ...] = ()
     public: bool = False
     secrets: tuple[str, ...] = ()
+    if_match_required: bool = False
 
 
 def _cors(request: Request, response: Response) -> None:
@@ -307,7 +349,7 @@ def _error_response(exc: BaseException, handler: Callable, cid: str) -> Response
 def endpoint(*, public: bool = False, summary: str | None = None, description: str | None = None,
              body: type[Schema] | None = None, query: type[Schema] | None = None,
              answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
-             secrets: tuple[str, ...] = (), idempotent: bool = True) -> Callable:
+             secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False) -> Callable:
     """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
@@ -315,10 +357,12 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
     ``answers``: status -> schema of the success answers (default ``{200: None}``: a JSON object; a string is
     the media type of a non-JSON answer);
     ``secrets``: answer fields shown once (left out of a replay for an ``Idempotency-Key``);
-    ``idempotent=False``: a POST that ignores ``Idempotency-Key``.
+    ``idempotent=False``: a POST that ignores ``Idempotency-Key``;
+    ``if_match_required``: a PUT/PATCH refused without ``If-Match`` (428); else ``If-Match`` is optional.
     """
     doc = RouteDoc(summary=summary, description=description, body=body, query=query,
-                   answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets))
+                   answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets),
+                   if_match_required=if_match_required)
 
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
