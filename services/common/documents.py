@@ -1,12 +1,15 @@
 """Saving aggregate documents safely: compare-and-set on a revision, events riding in the same document.
 
 A document's ``_rev`` changes on every write; a write that expected another ``_rev`` matches nothing and is
-retried on fresh state. A caller that changes a copy it read (HTTP ``If-Match``) names the revision it read
-(``expected_rev``): the write happens only if the document is still at that revision, else ``PreconditionFailed``
-and nothing is written; being checked in the same compare-and-set loop, no other write can slip in between. A
-document's pending events (``outbox``) are written in the same single-document
+retried on fresh state. A document's pending events (``outbox``) are written in the same single-document
 write as the change that caused them, so the two are atomic on every MongoDB deployment, replica set or not.
 The relay (outbox.py) publishes them and removes them.
+
+The object's own *revision* (``_version``, shown as ``revision``) moves with every ``insert``/``replace``/``update``
+but not when the relay removes sent events (which moves ``_rev`` only). A caller that changes a copy it read
+(HTTP ``If-Match``) names the revision it read (``expected_rev``): the change is made only if the document is
+still at that revision, else ``PreconditionFailed`` and nothing is written. The check is inside the ``_rev``
+compare-and-set loop, so no other change can slip in between the check and the write.
 
 Only whole-document inserts and replaces are used: they mean the same on MongoDB and on the embedded
 Mongo-wire server, whose array update operators are not to be trusted.
@@ -38,7 +41,7 @@ def with_events(doc: dict, events: Iterable[Envelope]) -> dict:
 def insert(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) -> dict:
     """Insert a new aggregate with its first events. Raises DuplicateKeyError if the id exists."""
     doc = with_events(dict(doc), events)
-    doc["_rev"] = 1
+    doc["_rev"] = doc["_version"] = 1
     doc.setdefault("_applied", [])
     collection.insert_one(doc)
     return doc
@@ -58,17 +61,24 @@ def replace(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) 
     expected = doc["_rev"]
     new = with_events(dict(doc), events)
     new["_rev"] = expected + 1
+    new["_version"] = revision_of(doc) + 1
     result = collection.replace_one({"_id": doc["_id"], "_rev": expected}, new)
     if result.matched_count != 1:
         raise ConcurrentUpdate(f"{doc['_id']} changed while being updated")
     return new
 
 
+def revision_of(doc: dict | None) -> int:
+    """The object's revision (0: not written yet). Documents written before ``_version`` existed start from
+    their ``_rev``, so a revision never comes back."""
+    return 0 if doc is None else doc.get("_version", doc["_rev"])
+
+
 def check_revision(doc: dict | None, expected_rev: int | None) -> None:
     """``PreconditionFailed`` unless ``doc`` is at ``expected_rev`` (None: any revision; 0: not written yet)."""
     if expected_rev is None:
         return
-    current = 0 if doc is None else doc["_rev"]
+    current = revision_of(doc)
     if current != expected_rev:
         raise PreconditionFailed("The object changed since you read it; read it again.",
                                  {"revision": current, "expected_revision": expected_rev})
@@ -124,7 +134,7 @@ def put(collection: Collection, doc: dict, *, expected_rev: int | None = None) -
 
 
 REVISION = "revision"
-BOOKKEEPING = ("_id", "_rev", "_applied", "outbox", "outbox_pending")
+BOOKKEEPING = ("_id", "_rev", "_version", "_applied", "outbox", "outbox_pending")
 
 
 def public(doc: dict | None) -> dict | None:
@@ -140,5 +150,5 @@ def versioned(doc: dict | None) -> dict | None:
     ``If-Match``; the gateway makes the ``ETag`` of it)."""
     shown = public(doc)
     if shown is not None:
-        shown[REVISION] = doc["_rev"]
+        shown[REVISION] = revision_of(doc)
     return shown

@@ -10,6 +10,7 @@ from eventlet import tpool
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
+from services.common import documents
 from services.common.catalogue import announce
 from services.common.clock import isoformat, parse_iso, utcnow
 from services.common.config import Settings, env
@@ -278,8 +279,9 @@ class EvaluationService(ServiceBase):
         immediate = [r["answers"] for rs in responses.values() for r in rs if r["stage"] == IMMEDIATE]
         today = utcnow().astimezone(ZoneInfo(_zone())).date()
         doc = self.store.plans.find_one({"_id": plan.term_id}, {"outbox": 0, "_applied": 0, "term_end_report": 0})
-        return {"plan": doc, "progress": plan.progress(activities, immediate, today, _minimum()),
-                REVISION: doc["_rev"]}
+        revision = documents.revision_of(doc)
+        doc.pop("_version", None)
+        return {"plan": doc, "progress": plan.progress(activities, immediate, today, _minimum()), REVISION: revision}
 
     def _report(self, term_id: str, unit: str | None) -> dict:
         activities = self.store.activities_in_term(term_id)

@@ -84,7 +84,7 @@ class NotifyStore:
     def endpoint_at(self, endpoint_id: str) -> tuple[Endpoint, int] | None:
         """An endpoint and its revision, read together."""
         doc = self.endpoints.find_one({"_id": endpoint_id})
-        return None if doc is None else (_load(Endpoint, doc), doc["_rev"])
+        return None if doc is None else (_load(Endpoint, doc), documents.revision_of(doc))
 
     def change_endpoint(self, endpoint_id: str, change: Callable[[Endpoint], Iterable[Envelope] | None],
                         expected_rev: int | None = None) -> tuple[Endpoint, int]:
@@ -96,7 +96,7 @@ class NotifyStore:
             doc.update(_doc(endpoint))
             return events
         saved = documents.update(self.endpoints, endpoint_id, apply, expected_rev=expected_rev)
-        return _load(Endpoint, saved), saved["_rev"]
+        return _load(Endpoint, saved), documents.revision_of(saved)
 
     # deliveries and emails: work queues with leases
     def add_delivery_once(self, delivery: Delivery) -> bool:
@@ -227,13 +227,13 @@ class NotifyStore:
             return None, 0
         known = {f.name for f in fields(Preferences)}
         prefs = Preferences(person_id=doc["_id"], **{k: v for k, v in doc.items() if k in known and k != "person_id"})
-        return prefs, doc["_rev"]
+        return prefs, documents.revision_of(doc)
 
     def save_preferences(self, prefs: Preferences, expected_rev: int | None = None) -> int:
         """Set them as a whole (only on ``expected_rev`` when given; 0: never set); returns the new revision."""
         doc = asdict(prefs)
         doc["_id"] = doc.pop("person_id")
-        return documents.put(self.preferences, doc, expected_rev=expected_rev)["_rev"]
+        return documents.revision_of(documents.put(self.preferences, doc, expected_rev=expected_rev))
 
     def preferences_for(self, person_ids: Iterable[str]) -> dict[str, Preferences]:
         found = {}

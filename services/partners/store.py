@@ -241,10 +241,10 @@ class PartnerStore:
     def setting(self, name: str) -> tuple[dict | None, int]:
         """A setting's value (None: never set) and its revision (0 when never set)."""
         doc = self.settings.find_one({"_id": name})
-        return (None, 0) if doc is None else (doc["value"], doc["_rev"])
+        return (None, 0) if doc is None else (doc["value"], documents.revision_of(doc))
 
     def save_setting(self, name: str, value: dict, by: str, at, expected_rev: int | None = None) -> tuple[dict, int]:
         """Set a setting (only on ``expected_rev`` when given; 0: never set); returns the value and new revision."""
         saved = documents.put(self.settings, {"_id": name, "value": value, "by": by, "at": at},
                               expected_rev=expected_rev)
-        return saved["value"], saved["_rev"]
+        return saved["value"], documents.revision_of(saved)

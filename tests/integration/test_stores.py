@@ -105,6 +105,20 @@ def test_two_updates_from_the_same_revision_race_and_exactly_one_wins(db):
         documents.update(db.things, "nope", first, expected_rev=1)
 
 
+def test_relaying_the_events_does_not_move_the_revision_a_caller_read(db):
+    from services.common.outbox import _forget
+    made = documents.insert(db.things, {"_id": "t1", "v": 1}, [event()])
+    _forget(db.things, "t1", {made["outbox"][0]["id"]})
+    stored = db.things.find_one({"_id": "t1"})
+    assert stored["_rev"] == 2 and stored["outbox"] == [] and documents.revision_of(stored) == 1
+
+    def change(doc):
+        doc["v"] = 2
+    assert documents.versioned(documents.update(db.things, "t1", change, expected_rev=1)) == {
+        "id": "t1", "v": 2, "revision": 2}
+    assert documents.revision_of({"_id": "old", "_rev": 7}) == 7, "documents from before _version start at _rev"
+
+
 def test_put_creates_or_replaces_and_honours_the_expected_revision(db):
     with pytest.raises(PreconditionFailed):
         documents.put(db.things, {"_id": "s", "v": 1}, expected_rev=3)  # never written: at revision 0
