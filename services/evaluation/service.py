@@ -179,6 +179,15 @@ class EvaluationService(ServiceBase):
         return {"activity_id": activity_id, "surveys": found}
 
     @rpc
+    def survey_invitations(self, activity_id: str) -> dict:
+        """What an attendee may know of an activity's surveys: each stage's status and window. Who was invited
+        with which link is not known here (only hashes of the tokens are kept, so that answers stay anonymous):
+        the links are in the invitation emails only."""
+        keep = ("stage", "status", "opens_at", "closes_at", "opened_at", "closed_at")
+        items = [{key: survey.get(key) for key in keep} for survey in self.store.surveys_of(str(activity_id))]
+        return {"activity_id": activity_id, "items": items}
+
+    @rpc
     def get_survey(self, activity_id: str, stage: str = IMMEDIATE) -> dict:
         doc = self.store.survey_doc(survey_id_for(str(activity_id), str(stage))) if stage in STAGES else None
         if doc is None:

@@ -157,6 +157,12 @@ class EventsService(ServiceBase):
         return self.app.cancel_registration(activity_id, registration_id)
 
     @rpc
+    def attendee_of(self, token_hash: str) -> dict | None:
+        """The registration an attendee token opens, by the token's hash (the token itself never travels here):
+        ``{activity_id, registration_id}``, or None (the gateway authenticates attendees by it)."""
+        return self.app.attendee_of(token_hash)
+
+    @rpc
     def registrations(self, activity_id: str, actor: dict | None = None) -> dict:
         return self.app.registrations(activity_id, Actor.of(actor))
 

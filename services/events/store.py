@@ -48,6 +48,7 @@ def _roster_doc(roster: Roster) -> dict:
     doc = asdict(roster)
     doc["_id"] = doc.pop("activity_id")
     doc["person_ids"] = roster.person_ids()
+    doc["attendee_hashes"] = roster.attendee_hashes()  # scalar array: the registration of a token is queryable
     return doc
 
 
@@ -80,8 +81,8 @@ class EventsStore:
 
     def ensure_indexes(self) -> None:
         """Indexes on scalar fields only: the embedded store stops matching a scalar-array field (organizer_ids,
-        title_terms, person_ids) once it is indexed, so those are queried unindexed here (add multikey indexes
-        by hand on a large real MongoDB)."""
+        title_terms, person_ids, attendee_hashes) once it is indexed, so those are queried unindexed here (add
+        multikey indexes by hand on a large real MongoDB)."""
         for collection in (self.activities, self.venues, self.rosters):
             collection.create_index([("outbox_pending", ASCENDING)])
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
@@ -207,6 +208,11 @@ class EventsStore:
             doc.update(_roster_doc(roster))
             return events
         return _roster(documents.update(self.rosters, activity_id, apply))
+
+    def roster_of_attendee(self, digest: str) -> Roster | None:
+        """The roster holding the registration whose attendee token has this hash (unindexed, like person_ids)."""
+        doc = self.rosters.find_one({"attendee_hashes": digest})
+        return _roster(doc) if doc else None
 
     def rosters_of_person(self, person_id: str) -> list[Roster]:
         return [_roster(doc) for doc in self.rosters.find({"person_ids": person_id}).limit(1000)]

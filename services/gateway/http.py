@@ -31,14 +31,14 @@ from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from services.common import metrics
+from services.common import metrics, tokens
 from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
 from services.common.documents import REVISION
 from services.common.errors import SynergyError
 from services.gateway.apikeys import hash_key, looks_like_key
 from services.gateway.facts import RpcFacts
-from services.gateway.policy import ADMIN, Principal
+from services.gateway.policy import ADMIN, ATTENDEE, Principal
 from services.gateway.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,17 @@ def principal_for(token: str, store=None) -> Principal | None:
     return key.principal()
 
 
+def attendee_for(token: str, worker) -> Principal | None:
+    """The attendee an attendee token stands for, or None. Only the token's hash is sent to events."""
+    if not tokens.looks_like(token, tokens.ATTENDEE):
+        return None
+    found = worker.events.attendee_of(tokens.token_hash(token))
+    if found is None:
+        return None
+    return Principal(kind=ATTENDEE, key_id=f"attendee:{found['registration_id']}",
+                     activity_id=found["activity_id"], registration_id=found["registration_id"])
+
+
 @dataclass(frozen=True)
 class RouteDoc:
     """What the OpenAPI document says of a route (see gateway/openapi.py)."""
@@ -232,6 +243,7 @@ class RouteDoc:
     public: bool = False
     secrets: tuple[str, ...] = ()
     if_match_required: bool = False
+    attendees: bool = False
 
 
 def _cors(request: Request, response: Response) -> None:
@@ -249,16 +261,21 @@ def _cors(request: Request, response: Response) -> None:
         response.headers["Access-Control-Max-Age"] = "600"
 
 
-def _authenticate(worker, request: Request) -> Principal:
-    auth = request.headers.get("Authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-    principal = principal_for(token, getattr(worker, "store", None))
+def _authenticate(worker, request: Request, doc: RouteDoc) -> Principal:
+    """The caller: an API key (``Bearer``), or on the routes that take them an attendee token (``Attendee``)."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "attendee" and doc.attendees:
+        principal = attendee_for(credentials.strip(), worker)
+    else:
+        token = credentials.strip() if scheme.lower() == "bearer" else ""
+        principal = principal_for(token, getattr(worker, "store", None))
     if principal is None:
         wait = rate_limiter().take(f"ip:{request.remote_addr}")
         if wait:
             raise BadRequest(429, "Too many requests", "Too many failed attempts.", "rate_limited",
                              {"Retry-After": RateLimiter.retry_after(wait)})
-        raise BadRequest(401, "Unauthenticated", "A valid API key is required.", "unauthenticated")
+        raise BadRequest(401, "Unauthenticated", "A valid API key (or, here, attendee token) is required."
+                         if doc.attendees else "A valid API key is required.", "unauthenticated")
     wait = rate_limiter().take(principal.key_id)
     if wait:
         raise BadRequest(429, "Too many requests", "This key made too many requests; wait and retry.",
@@ -349,7 +366,8 @@ def _error_response(exc: BaseException, handler: Callable, cid: str) -> Response
 def endpoint(*, public: bool = False, summary: str | None = None, description: str | None = None,
              body: type[Schema] | None = None, query: type[Schema] | None = None,
              answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
-             secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False) -> Callable:
+             secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False,
+             attendees: bool = False) -> Callable:
     """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
@@ -358,11 +376,12 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
     the media type of a non-JSON answer);
     ``secrets``: answer fields shown once (left out of a replay for an ``Idempotency-Key``);
     ``idempotent=False``: a POST that ignores ``Idempotency-Key``;
-    ``if_match_required``: a PUT/PATCH refused without ``If-Match`` (428); else ``If-Match`` is optional.
+    ``if_match_required``: a PUT/PATCH refused without ``If-Match`` (428); else ``If-Match`` is optional;
+    ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does.
     """
     doc = RouteDoc(summary=summary, description=description, body=body, query=query,
                    answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets),
-                   if_match_required=if_match_required)
+                   if_match_required=if_match_required, attendees=attendees)
 
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
@@ -373,7 +392,7 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
             try:
                 if request.content_length is not None and request.content_length > max_body_bytes():
                     raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
-                self.principal = None if public else _authenticate(self, request)
+                self.principal = None if public else _authenticate(self, request, doc)
                 for name, value in kwargs.items():
                     if isinstance(value, str) and not 1 <= len(value) <= MAX_ID_CHARS:
                         raise BadRequest(404, "Not found", f"No such {name.removesuffix('_id')}.", "not_found")

@@ -167,6 +167,8 @@ def _operation(op: Operation) -> dict:
     result["responses"] = dict(sorted(responses.items()))
     if doc.public:
         result["security"] = []
+    elif doc.attendees:
+        result["security"] = [{"apiKey": []}, {"attendeeToken": []}]
     return result
 
 
@@ -177,6 +179,10 @@ def build(service_cls) -> dict:
                    info={"description": DESCRIPTION})
     spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer",
                                                "description": "an API key: syn_…"})
+    spec.components.security_scheme("attendeeToken", {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "`Attendee att_…`: the attendee token sent to the person who registered; taken only by that "
+                       "registration's own routes"})
     spec.components.schema("Problem", schema=schemas.Problem)
     by_path: dict[str, dict] = {}
     for op in operations(service_cls):

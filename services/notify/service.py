@@ -308,7 +308,9 @@ class NotifyService(ServiceBase):
             "reminder_due_at": due, "reminder_pending": status == "confirmed" and due > utcnow()}, envelope.id)
         if envelope.type != "registration.cancelled":
             known = self.store.preferences_for([person["person_id"]])
-            self._messenger().tell(audience.registration_notices(envelope.type, envelope.id, data, known), utcnow())
+            notices = audience.registration_notices(envelope.type, envelope.id, data, known,
+                                                    self.settings.attendee_link)
+            self._messenger().tell(notices, utcnow())
         self.scheduler.kick()
 
     @event_handler("registration.confirmed")

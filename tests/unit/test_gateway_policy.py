@@ -14,7 +14,17 @@ from services.common.errors import Forbidden, NotFound
 from services.common.metrics import merge
 from services.gateway import openapi
 from services.gateway.apikeys import ApiKey, hash_key, looks_like_key
-from services.gateway.policy import ADMIN, ADMIN_ONLY, CAMPUS_SYSTEM, PARTNER, RULES, STAFF, Principal, authorize
+from services.gateway.policy import (
+    ADMIN,
+    ADMIN_ONLY,
+    ATTENDEE,
+    CAMPUS_SYSTEM,
+    PARTNER,
+    RULES,
+    STAFF,
+    Principal,
+    authorize,
+)
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.service import GatewayService
 
@@ -43,6 +53,7 @@ def who(kind, partner=None):
 
 
 museum, league = who(PARTNER, MUSEUM), who(PARTNER, LEAGUE)
+attendee = Principal(kind=ATTENDEE, key_id="attendee:reg_1", activity_id="act_m", registration_id="reg_1")
 
 # (principal, action, resource, expected: None = allowed, or the error)
 DECISIONS = [
@@ -74,6 +85,17 @@ DECISIONS = [
     (museum, "apikey.list", {}, Forbidden),
     (museum, "some.new_action", {}, Forbidden),
     (who(PARTNER, None), "partner.read", {"partner_id": None}, Forbidden),
+    # an attendee: its own registration only (and only on the routes that take attendee tokens, see http.py)
+    (attendee, "registration.read", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (attendee, "registration.cancel", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (attendee, "registration.surveys", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (attendee, "registration.read", {"activity_id": "act_m", "registration_id": "reg_2"}, NotFound),
+    (attendee, "registration.cancel", {"activity_id": "act_a", "registration_id": "reg_1"}, NotFound),
+    (attendee, "registration.list", {"activity_id": "act_m"}, Forbidden),
+    (attendee, "activity.read", {"activity_id": "act_m"}, Forbidden),
+    (attendee, "survey.read", {"activity_id": "act_m"}, Forbidden),
+    (museum, "registration.read", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (who(CAMPUS_SYSTEM), "registration.surveys", {"activity_id": "act_m", "registration_id": "reg_1"}, Forbidden),
 ]
 
 
@@ -195,3 +217,15 @@ def test_a_co_organizer_may_change_only_its_own_part(monkeypatch):
         authorize(league, "activity.part.update", activity_id="act_m", partner_id=MUSEUM)
     with pytest.raises(NotFound):
         authorize(league, "activity.part.update", activity_id="act_a", partner_id=LEAGUE)
+
+
+def test_attendee_tokens_are_taken_by_the_routes_of_one_registration_and_no_other():
+    taking = {(op.method, op.path) for op in openapi.operations(GatewayService) if op.doc.attendees}
+    registration = "/v1/activities/{activity_id}/registrations/{registration_id}"
+    assert taking == {("GET", registration), ("POST", registration + "/cancel"), ("GET", registration + "/surveys")}
+    attendee_actions = {action for action, kinds in RULES.items() if ATTENDEE in kinds}
+    assert attendee_actions == {"registration.read", "registration.cancel", "registration.surveys"}
+    assert all(kinds[ATTENDEE] == "own_registration" for kinds in RULES.values() if ATTENDEE in kinds)
+    document = openapi.build(GatewayService)
+    assert document["paths"][registration]["get"]["security"] == [{"apiKey": []}, {"attendeeToken": []}]
+    assert "security" not in document["paths"]["/v1/activities/{activity_id}"]["get"]

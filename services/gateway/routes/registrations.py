@@ -1,4 +1,8 @@
-"""Routes of registration, check-in, volunteers and each person's participation record."""
+"""Routes of registration, check-in, volunteers and each person's participation record.
+
+A registration's own routes (read, cancel, its surveys) also take the attendee token sent to the person who
+registered (``Authorization: Attendee att_…``), for that registration only; no other route takes it.
+"""
 from __future__ import annotations
 
 from nameko.web.handlers import http
@@ -13,7 +17,8 @@ ACTIVITY = "/v1/activities/<string:activity_id>"
 
 class RegistrationRoutes:
     @http("POST", f"{ACTIVITY}/registrations")
-    @endpoint()
+    @endpoint(summary="Register a person (the answer carries the registration's attendee token, shown once)",
+              secrets=("attendee_token",))
     def register(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "registration.create", activity_id=activity_id)
         made = self.events.register(activity_id, read_json(request))
@@ -27,16 +32,25 @@ class RegistrationRoutes:
         return json_response(self.events.registrations(activity_id, actor(self.principal)))
 
     @http("GET", f"{ACTIVITY}/registrations/<string:registration_id>")
-    @endpoint()
+    @endpoint(summary="A registration: state, place on the waitlist, check-in code (also with its attendee token)",
+              attendees=True)
     def get_registration(self, request: Request, activity_id: str, registration_id: str) -> Response:
         authorize(self.principal, "registration.read", activity_id=activity_id, registration_id=registration_id)
         return json_response(self.events.get_registration(activity_id, registration_id))
 
     @http("POST", f"{ACTIVITY}/registrations/<string:registration_id>/cancel")
-    @endpoint()
+    @endpoint(summary="Cancel a registration (also with its attendee token)", attendees=True)
     def cancel_registration(self, request: Request, activity_id: str, registration_id: str) -> Response:
         authorize(self.principal, "registration.cancel", activity_id=activity_id, registration_id=registration_id)
         return json_response(self.events.cancel_registration(activity_id, registration_id))
+
+    @http("GET", f"{ACTIVITY}/registrations/<string:registration_id>/surveys")
+    @endpoint(summary="The outcome surveys of a registration's activity: when they open and close (also with its "
+                      "attendee token; the answer links are only in the invitation emails)", attendees=True)
+    def registration_surveys(self, request: Request, activity_id: str, registration_id: str) -> Response:
+        authorize(self.principal, "registration.surveys", activity_id=activity_id, registration_id=registration_id)
+        self.events.get_registration(activity_id, registration_id)  # 404 for a registration that is not there
+        return json_response(self.evaluation.survey_invitations(activity_id) | {"registration_id": registration_id})
 
     @http("POST", f"{ACTIVITY}/check-ins")
     @endpoint()
