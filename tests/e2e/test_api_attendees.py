@@ -136,6 +136,13 @@ def test_an_attendee_token_opens_its_own_registration_and_nothing_else(make_clus
     assert as_wu.post(wu_path + "/cancel", headers={"Authorization": f"Attendee {forged}"}).status_code == 401
     assert as_wu.get(wu_path).json()["state"] == "confirmed", "refused requests changed nothing"
 
+    # the default page of the link: static, its own script only, calling this origin with the token as a header
+    page = Api(base, None).get("/attendee")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'sha256-" in page.headers["Content-Security-Policy"] and "Attendee " in page.text
+    assert "connect-src 'self'" in page.headers["Content-Security-Policy"] and "http" not in page.text.lower().replace(
+        "http-equiv", "")
+
     # nothing secret is kept: the roster holds hashes; no service logs a token
     stored = cluster.db("events")["rosters"].find_one({"_id": aid})
     kept = str({k: v for k, v in stored.items() if k != "outbox"})

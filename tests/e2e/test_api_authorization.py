@@ -89,9 +89,10 @@ MATRIX = [
 ]
 
 # A registration's surveys, for API keys (attendee tokens on the registration routes: test_api_attendees.py). No
-# registration is made here: the allowed reach the events service and hear that there is none.
+# registration is made here: the allowed reach the events service and hear that there is none. The attendee page.
 MATRIX += [
     row("GET /v1/activities/{published}/registrations/reg_none/surveys", 404, 404, 403, 404, 404, 404, 401),
+    row("GET /attendee", **PUBLIC),
 ]
 
 
