@@ -1,9 +1,13 @@
 """HTTP mechanics of the gateway, the same for every route through ``endpoint``.
 
-In order, for each request: correlation id; size limit (413); the bearer key (401) and its rate limit (429 with
-``Retry-After``); ``Idempotency-Key`` on POST (the same key and body replay the first answer, another body is 422);
-then the handler, which asks the policy. Answers get ``ETag`` on GET (``If-None-Match`` -> 304), CORS headers for
-allowed origins, ``X-Correlation-Id``, and count in the request metrics. Every error is problem+json (RFC 9457).
+In order, for each request: correlation id; size limit (413); the caller, by bearer key or, on the routes that
+take them, by attendee token (401), and its rate limit (429 with ``Retry-After``); ``Idempotency-Key`` on POST (the
+same key and body replay the first answer, another body is 422); then the handler, which asks the policy. Answers
+get ``ETag`` on GET (``If-None-Match`` -> 304), CORS headers for allowed origins, ``X-Correlation-Id``, and count in
+the request metrics. Every error is problem+json (RFC 9457).
+
+Objects a service versions come with their ``revision``: ``versioned_response`` makes it the ``ETag``, and
+``expected_revision`` reads the revision an ``If-Match`` names, for the service to compare-and-set against.
 
 ``endpoint(...)``'s keyword options also describe the route for the OpenAPI document (gateway/openapi.py); all have
 defaults, so ``@endpoint()`` alone is a complete, documented, protected route.
