@@ -91,6 +91,7 @@ def etag_of(payload: Any) -> str:
     return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
 
 
+NO_REVISION = -1  # what an If-Match that names no single revision expects: no object is ever at it
 REVISION_TAG = re.compile(r'^"r([0-9]{1,12})-[0-9a-f]{16}"$')
 
 
@@ -115,7 +116,8 @@ def expected_revision(request: Request) -> int | None:
 
     None without ``If-Match`` (or with ``*``): the update applies to whatever revision is current, as it did
     before ETags. A tag this API did not make for such an object, or tags naming several revisions, cannot match
-    the current one: 412 at once.
+    the current one: ``NO_REVISION``, which the service refuses with 412 (after checking the body, so that bad
+    input is 422 whatever the header says).
     """
     wanted = request.headers.get("If-Match")
     if wanted is None:
@@ -124,10 +126,7 @@ def expected_revision(request: Request) -> int | None:
     if "*" in tags:
         return None
     revisions = {int(found.group(1)) for found in map(REVISION_TAG.match, tags) if found}
-    if len(revisions) != 1:
-        raise BadRequest(412, "Precondition failed", "If-Match names no ETag of this object's current version; "
-                         "read it again.", "precondition_failed")
-    return revisions.pop()
+    return revisions.pop() if len(revisions) == 1 else NO_REVISION
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
