@@ -226,7 +226,8 @@ def attendee_for(token: str, worker) -> Principal | None:
     """The attendee an attendee token stands for, or None. Only the token's hash is sent to events."""
     if not tokens.looks_like(token, tokens.ATTENDEE):
         return None
-    found = worker.events.attendee_of(tokens.token_hash(token))
+    with eventlet.Timeout(float(env("GATEWAY_RPC_TIMEOUT_SECONDS"))):  # events stopped: 503, not a hang
+        found = worker.events.attendee_of(tokens.token_hash(token))
     if found is None:
         return None
     return Principal(kind=ATTENDEE, key_id=f"attendee:{found['registration_id']}",
