@@ -23,7 +23,7 @@ ATTENDEE_PAGE = Path(__file__).resolve().parent.parent / "pages" / "attendee.htm
 
 
 @functools.lru_cache(maxsize=1)
-def attendee_page() -> tuple[str, str]:
+def attendee_page_and_policy() -> tuple[str, str]:
     """The page and its Content-Security-Policy: its own inline script (by hash) and calls to this origin only."""
     page = ATTENDEE_PAGE.read_text(encoding="utf-8")
     script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
@@ -39,7 +39,7 @@ class RegistrationRoutes:
                                    "shows and cancels the registration of the token in the link's fragment",
               answers={200: "text/html"}, tags=("attendees",))
     def attendee_page(self, request: Request) -> Response:
-        page, policy = attendee_page()
+        page, policy = attendee_page_and_policy()
         return Response(page, content_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer",
                                  "Cache-Control": "no-store"})
