@@ -30,6 +30,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "SMTP_PASSWORD": ("", "SMTP password"),
     "SMTP_FROM": ("Synergy <notify@synergy.example>", "sender of email notifications"),
     "PUBLIC_BASE_URL": ("http://127.0.0.1:8000", "base of links in messages (survey invitations)"),
+    "ATTENDEE_PAGE_URL": ("", "page where attendees see and cancel their registration (confirmations link "
+                              "<page>#activity=…&registration=…&token=…); empty: PUBLIC_BASE_URL/attendee"),
     "CHECKIN_REMINDER_HOURS": ("24", "hours before an activity starts that registrants are reminded"),
     "DISPLAY_TIMEZONE": ("Asia/Shanghai", "zone in which times are shown to people"),
     "LOG_LEVEL": ("INFO", "logging level of the services"),

@@ -5,6 +5,12 @@ retried on fresh state. A document's pending events (``outbox``) are written in 
 write as the change that caused them, so the two are atomic on every MongoDB deployment, replica set or not.
 The relay (outbox.py) publishes them and removes them.
 
+The object's own *revision* (``_version``, shown as ``revision``) moves with every ``insert``/``replace``/``update``
+but not when the relay removes sent events (which moves ``_rev`` only). A caller that changes a copy it read
+(HTTP ``If-Match``) names the revision it read (``expected_rev``): the change is made only if the document is
+still at that revision, else ``PreconditionFailed`` and nothing is written. The check is inside the ``_rev``
+compare-and-set loop, so no other change can slip in between the check and the write.
+
 Only whole-document inserts and replaces are used: they mean the same on MongoDB and on the embedded
 Mongo-wire server, whose array update operators are not to be trusted.
 """
@@ -17,7 +23,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import Envelope
-from services.common.errors import ConcurrentUpdate, NotFound
+from services.common.errors import ConcurrentUpdate, NotFound, PreconditionFailed
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +41,7 @@ def with_events(doc: dict, events: Iterable[Envelope]) -> dict:
 def insert(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) -> dict:
     """Insert a new aggregate with its first events. Raises DuplicateKeyError if the id exists."""
     doc = with_events(dict(doc), events)
-    doc["_rev"] = 1
+    doc["_rev"] = doc["_version"] = 1
     doc.setdefault("_applied", [])
     collection.insert_one(doc)
     return doc
@@ -55,23 +61,42 @@ def replace(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) 
     expected = doc["_rev"]
     new = with_events(dict(doc), events)
     new["_rev"] = expected + 1
+    new["_version"] = revision_of(doc) + 1
     result = collection.replace_one({"_id": doc["_id"], "_rev": expected}, new)
     if result.matched_count != 1:
         raise ConcurrentUpdate(f"{doc['_id']} changed while being updated")
     return new
 
 
+def revision_of(doc: dict | None) -> int:
+    """The object's revision (0: not written yet). Documents written before ``_version`` existed start from
+    their ``_rev``, so a revision never comes back."""
+    return 0 if doc is None else doc.get("_version", doc["_rev"])
+
+
+def check_revision(doc: dict | None, expected_rev: int | None) -> None:
+    """``PreconditionFailed`` unless ``doc`` is at ``expected_rev`` (None: any revision; 0: not written yet)."""
+    if expected_rev is None:
+        return
+    current = revision_of(doc)
+    if current != expected_rev:
+        raise PreconditionFailed("The object changed since you read it; read it again.",
+                                 {"revision": current, "expected_revision": expected_rev})
+
+
 def update(collection: Collection, doc_id: str, change: Callable[[dict], Iterable[Envelope] | None],
-           *, applied_event: str | None = None) -> dict | None:
+           *, applied_event: str | None = None, expected_rev: int | None = None) -> dict | None:
     """Load, change, save; retried on concurrent writes. ``change`` mutates the doc and returns its events.
 
     With ``applied_event``, the event id is recorded in the document in the same write, and a document that
     has already applied it is left alone (returns None): a redelivered event has no second effect.
+    With ``expected_rev``, the change is made only on that revision (compare-and-set), else ``PreconditionFailed``.
     """
     for _ in range(MAX_ATTEMPTS):
         doc = collection.find_one({"_id": doc_id})
         if doc is None:
             raise NotFound(f"{doc_id} does not exist", {"id": doc_id})
+        check_revision(doc, expected_rev)
         if applied_event is not None:
             applied = doc.setdefault("_applied", [])
             if applied_event in applied:
@@ -86,7 +111,30 @@ def update(collection: Collection, doc_id: str, change: Callable[[dict], Iterabl
     raise ConcurrentUpdate(f"{doc_id} is being changed by others too often; try again", {"id": doc_id})
 
 
-BOOKKEEPING = ("_id", "_rev", "_applied", "outbox", "outbox_pending")
+def put(collection: Collection, doc: dict, *, expected_rev: int | None = None) -> dict:
+    """Create the document or replace its fields with ``doc``'s (settings, preferences: one per id).
+
+    ``expected_rev`` 0 means "only if nobody wrote it yet"; another number, only on that revision.
+    """
+    if expected_rev in (None, 0):
+        try:
+            return insert(collection, doc)
+        except DuplicateKeyError:
+            check_revision(collection.find_one({"_id": doc["_id"]}), expected_rev)
+
+    def change(stored: dict) -> None:
+        stored.update(doc)
+    try:
+        return update(collection, doc["_id"], change, expected_rev=expected_rev)
+    except NotFound:
+        if expected_rev is None:
+            raise
+        check_revision(None, expected_rev)
+        raise
+
+
+REVISION = "revision"
+BOOKKEEPING = ("_id", "_rev", "_version", "_applied", "outbox", "outbox_pending")
 
 
 def public(doc: dict | None) -> dict | None:
@@ -95,3 +143,12 @@ def public(doc: dict | None) -> dict | None:
         return None
     shown = {key: value for key, value in doc.items() if key not in BOOKKEEPING}
     return {"id": doc["_id"], **shown}
+
+
+def versioned(doc: dict | None) -> dict | None:
+    """``public(doc)`` with its ``revision``: the view of an object callers change with ``expected_rev`` (HTTP
+    ``If-Match``; the gateway makes the ``ETag`` of it)."""
+    shown = public(doc)
+    if shown is not None:
+        shown[REVISION] = revision_of(doc)
+    return shown

@@ -70,6 +70,15 @@ class Forbidden(SynergyError):
     code = "forbidden"
 
 
+@deserialize_to_instance
+class PreconditionFailed(SynergyError):
+    """The caller changed a copy it read at another revision (``If-Match``): nothing was written; read again."""
+
+    status = 412
+    title = "Precondition failed"
+    code = "precondition_failed"
+
+
 class ConcurrentUpdate(SynergyError):
     """Another writer changed the document first; the command is retried on fresh state."""
 
@@ -78,4 +87,4 @@ class ConcurrentUpdate(SynergyError):
     code = "concurrent_update"
 
 
-DECLARED = (ValidationFailed, NotFound, Conflict, RuleBroken, Forbidden, ConcurrentUpdate)
+DECLARED = (ValidationFailed, NotFound, Conflict, RuleBroken, Forbidden, PreconditionFailed, ConcurrentUpdate)

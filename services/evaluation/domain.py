@@ -9,10 +9,10 @@ with the answers.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.common import tokens
 from services.common.clock import isoformat
 from services.evaluation import templates
 from services.evaluation.templates import IMMEDIATE, MAX_ORGANIZER_QUESTIONS, TEXT_LIMIT
@@ -37,11 +37,10 @@ def survey_id_for(activity_id: str, stage: str = IMMEDIATE) -> str:
 
 def new_token() -> str:
     """An invitation token: 256 random bits, URL-safe."""
-    return "svt_" + secrets.token_urlsafe(32)
+    return tokens.new_token(tokens.SURVEY)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+token_hash = tokens.token_hash
 
 
 def response_id_for(token: str) -> str:

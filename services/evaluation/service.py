@@ -10,9 +10,11 @@ from eventlet import tpool
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
+from services.common import documents
 from services.common.catalogue import announce
 from services.common.clock import isoformat, parse_iso, utcnow
 from services.common.config import Settings, env
+from services.common.documents import REVISION
 from services.common.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
@@ -178,6 +180,15 @@ class EvaluationService(ServiceBase):
         return {"activity_id": activity_id, "surveys": found}
 
     @rpc
+    def survey_invitations(self, activity_id: str) -> dict:
+        """What an attendee may know of an activity's surveys: each stage's status and window. Who was invited
+        with which link is not known here (only hashes of the tokens are kept, so that answers stay anonymous):
+        the links are in the invitation emails only."""
+        keep = ("stage", "status", "opens_at", "closes_at", "opened_at", "closed_at")
+        items = [{key: survey.get(key) for key in keep} for survey in self.store.surveys_of(str(activity_id))]
+        return {"activity_id": activity_id, "items": items}
+
+    @rpc
     def get_survey(self, activity_id: str, stage: str = IMMEDIATE) -> dict:
         doc = self.store.survey_doc(survey_id_for(str(activity_id), str(stage))) if stage in STAGES else None
         if doc is None:
@@ -185,8 +196,9 @@ class EvaluationService(ServiceBase):
         return survey_view(doc)
 
     @rpc
-    def customise_survey(self, activity_id: str, stage: str, payload: dict) -> dict:
-        """Organizers' own questions (at most 3), the survey's window and topic, before it opens."""
+    def customise_survey(self, activity_id: str, stage: str, payload: dict, expected_rev: int | None = None) -> dict:
+        """Organizers' own questions (at most 3), the survey's window and topic, before it opens. With
+        ``expected_rev``, only if the survey is still at that revision (else ``PreconditionFailed``)."""
         data = load(schemas.SurveyCustomisation(), payload)
         survey_id = self.get_survey(activity_id, stage)["id"]
 
@@ -198,7 +210,7 @@ class EvaluationService(ServiceBase):
                 survey.window_days = data["window_days"]
             return []
         try:
-            return survey_view(self.store.change_survey(survey_id, change))
+            return survey_view(self.store.change_survey(survey_id, change, expected_rev))
         except SurveyRuleBroken as exc:
             raise _refused(exc) from None
 
@@ -256,7 +268,8 @@ class EvaluationService(ServiceBase):
         return {"term_id": data["term_id"], **scoring.synergy_analysis(activities, responses, _minimum())}
 
     @rpc
-    def set_term_plan(self, payload: dict, set_by: str) -> dict:
+    def set_term_plan(self, payload: dict, set_by: str, expected_rev: int | None = None) -> dict:
+        """Set a term's plan; with ``expected_rev`` only on that revision (0: while the term has none)."""
         data = load(schemas.TermPlanInput(), payload)
         starts_on, ends_on = term_bounds(data["term_id"])
         plan = TermPlan(term_id=data["term_id"], starts_on=data["starts_on"] or starts_on,
@@ -264,7 +277,7 @@ class EvaluationService(ServiceBase):
                         set_at=utcnow(), title=data["title"] or {})
         if plan.ends_on <= plan.starts_on:
             raise ValidationFailed("A term ends after it starts.", {"errors": {"ends_on": ["Before starts_on."]}})
-        return self.store.save_plan(plan)
+        return self.store.save_plan(plan, expected_rev)
 
     @rpc
     def term_plan(self, term_id: str) -> dict:
@@ -275,9 +288,10 @@ class EvaluationService(ServiceBase):
         responses = self.store.responses_by_activity([a["activity_id"] for a in activities])
         immediate = [r["answers"] for rs in responses.values() for r in rs if r["stage"] == IMMEDIATE]
         today = utcnow().astimezone(ZoneInfo(_zone())).date()
-        return {"plan": self.store.plans.find_one({"_id": plan.term_id}, {"outbox": 0, "_applied": 0,
-                                                                           "term_end_report": 0}),
-                "progress": plan.progress(activities, immediate, today, _minimum())}
+        doc = self.store.plans.find_one({"_id": plan.term_id}, {"outbox": 0, "_applied": 0, "term_end_report": 0})
+        revision = documents.revision_of(doc)
+        doc.pop("_version", None)
+        return {"plan": doc, "progress": plan.progress(activities, immediate, today, _minimum()), REVISION: revision}
 
     def _report(self, term_id: str, unit: str | None) -> dict:
         activities = self.store.activities_in_term(term_id)

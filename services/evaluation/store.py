@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import documents
 from services.common.envelope import Envelope
+from services.common.errors import ConcurrentUpdate
 from services.evaluation.domain import CLOSED, OPEN, SCHEDULED, Response, Survey
 from services.evaluation.plans import TermPlan
 
@@ -43,8 +44,8 @@ def _plan(doc: dict) -> TermPlan:
 
 
 def survey_view(doc: dict) -> dict:
-    """A survey as organizers and the coordination group see it: no token hashes."""
-    shown = documents.public(doc)
+    """A survey as organizers and the coordination group see it: no token hashes; its revision."""
+    shown = documents.versioned(doc)
     shown.pop("token_hashes", None)
     return shown
 
@@ -83,14 +84,15 @@ class EvaluationStore:
     def survey_doc(self, survey_id: str) -> dict | None:
         return self.surveys.find_one({"_id": survey_id})
 
-    def change_survey(self, survey_id: str, change) -> dict:
-        """Apply ``change(survey) -> [Envelope]`` with its events in one write (compare-and-set)."""
+    def change_survey(self, survey_id: str, change, expected_rev: int | None = None) -> dict:
+        """Apply ``change(survey) -> [Envelope]`` with its events in one write (compare-and-set; only on
+        ``expected_rev`` when given, else ``PreconditionFailed``)."""
         def apply(doc: dict) -> list[Envelope]:
             survey = _survey(doc)
             events = change(survey)
             doc.update(_survey_doc(survey))
             return events
-        return documents.update(self.surveys, survey_id, apply)
+        return documents.update(self.surveys, survey_id, apply, expected_rev=expected_rev)
 
     def surveys_of(self, activity_id: str) -> list[dict]:
         found = self.surveys.find({"activity_id": activity_id}).sort("_id", ASCENDING)
@@ -164,16 +166,23 @@ class EvaluationStore:
         return found
 
     # plans and reports
-    def save_plan(self, plan: TermPlan) -> dict:
+    def save_plan(self, plan: TermPlan, expected_rev: int | None = None) -> dict:
+        """Set a term's plan (only on ``expected_rev`` when given; 0: no plan yet); the plan with its revision."""
         doc = _plan_doc(plan)
         existing = self.plans.find_one({"_id": plan.term_id})
         if existing is None:
+            documents.check_revision(None, expected_rev)
             try:
-                return documents.public(documents.insert(self.plans, doc))
+                return documents.versioned(documents.insert(self.plans, doc))
             except DuplicateKeyError:
                 existing = self.plans.find_one({"_id": plan.term_id})
+        documents.check_revision(existing, expected_rev)
         doc["report_generated_at"] = existing.get("report_generated_at")
-        return documents.public(documents.replace(self.plans, existing | doc))
+        try:
+            return documents.versioned(documents.replace(self.plans, existing | doc))
+        except ConcurrentUpdate:
+            documents.check_revision(self.plans.find_one({"_id": plan.term_id}), expected_rev)
+            raise
 
     def ensure_term(self, term_id: str, starts_on: date, ends_on: date, now: datetime) -> None:
         """Every term with an activity gets a (target-less) plan, so that its report is made at its end."""

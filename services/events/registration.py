@@ -4,6 +4,10 @@ All registrations (and volunteer sign-ups, see volunteers.py) of one activity li
 document, so that deciding who gets the last seat is one compare-and-set write: of two people registering
 for the last seat exactly one is confirmed, the other waitlisted. Personal data are only what is needed
 (person id, e-mail, language) and are anonymised a configurable time after the activity.
+
+Each registration has an attendee token (``att_…``, services/common/tokens.py): shown once, in the answer to the
+registration and in its confirmation, kept only as its hash. With it the person reads and cancels that one
+registration and nothing else; it stops working when the personal data are anonymised.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.common import tokens
 from services.common.clock import isoformat
 
 LANGUAGES = ("zh", "en")
@@ -20,6 +25,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 OPEN_FOR_REGISTRATION = ("published",)
 OPEN_FOR_CHECK_IN = ("published", "in_progress")
 CHECK_IN_EARLY = timedelta(hours=3)
+
+
+def new_attendee_token() -> tuple[str, str]:
+    """A new attendee token and the hash that is kept of it."""
+    token = tokens.new_token(tokens.ATTENDEE)
+    return token, tokens.token_hash(token)
 
 
 class RegistrationRefused(Exception):
@@ -90,8 +101,9 @@ class Roster:
         return kind, data
 
     def register(self, registration_id: str, person: dict, audience: str | None, activity: ActivityView,
-                 now: datetime) -> tuple[dict, list[tuple[str, dict]]]:
-        """Confirm a seat, or waitlist when full; returns the registration and the events to announce."""
+                 now: datetime, attendee_hash: str | None = None) -> tuple[dict, list[tuple[str, dict]]]:
+        """Confirm a seat, or waitlist when full; returns the registration and the events to announce.
+        ``attendee_hash``: the hash of the registration's attendee token."""
         if self.anonymised_at is not None or activity.status not in OPEN_FOR_REGISTRATION:
             raise RegistrationRefused(f"Activity {activity.activity_id} is {activity.status}; registration is "
                                       "open only while it is published.", conflict=True)
@@ -110,10 +122,21 @@ class Roster:
         item = {"registration_id": registration_id, "person": dict(person), "audience": audience,
                 "state": "confirmed" if seat else "waitlisted", "registered_at": now,
                 "code": new_code({r["code"] for r in self.registrations}) if seat else None,
-                "promoted_at": None, "checked_in_at": None, "cancelled_at": None}
+                "promoted_at": None, "checked_in_at": None, "cancelled_at": None, "attendee_hash": attendee_hash}
         self.registrations.append(item)
         kind = "registration.confirmed" if seat else "registration.waitlisted"
         return item, [self._event(kind, item, activity)]
+
+    def waitlist_position(self, registration_id: str) -> int | None:
+        """1 for the next to get a seat; None unless waitlisted."""
+        waiting = [r["registration_id"] for r in self.registrations if r["state"] == "waitlisted"]
+        return waiting.index(registration_id) + 1 if registration_id in waiting else None
+
+    def by_attendee_hash(self, digest: str) -> dict | None:
+        return next((r for r in self.registrations if r.get("attendee_hash") == digest), None)
+
+    def attendee_hashes(self) -> list[str]:
+        return sorted(r["attendee_hash"] for r in self.registrations if r.get("attendee_hash"))
 
     def promote(self, activity: ActivityView, now: datetime) -> list[tuple[str, dict]]:
         """Give free seats to the waitlist, first come first served."""
@@ -192,6 +215,8 @@ class Roster:
         salt = secrets.token_hex(8)  # forgotten after this write: the mapping cannot be rebuilt
         for item in self.registrations + self.signups:
             item["person"] = anonymous(item["person"], salt)
+        for item in self.registrations:
+            item["attendee_hash"] = None  # the attendee link ends with the data it leads to
         self.anonymised_at = now
         return "personal_data.anonymised", {"activity_id": self.activity_id,
                                             "registrations": len(self.registrations),

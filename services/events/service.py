@@ -67,8 +67,10 @@ class EventsService(ServiceBase):
         return self.app.get(activity_id)
 
     @rpc
-    def edit_activity(self, activity_id: str, payload: dict, actor: dict | None = None) -> dict:
-        return self.app.edit(activity_id, payload, Actor.of(actor))
+    def edit_activity(self, activity_id: str, payload: dict, actor: dict | None = None,
+                      expected_rev: int | None = None) -> dict:
+        """Edit; with ``expected_rev`` only if the activity is still at that revision (else ``PreconditionFailed``)."""
+        return self.app.edit(activity_id, payload, Actor.of(actor), expected_rev)
 
     @rpc
     def organizers_of(self, activity_id: str) -> list[dict]:
@@ -117,12 +119,14 @@ class EventsService(ServiceBase):
         return self.app.add_co_organizer(activity_id, payload, Actor.of(actor))
 
     @rpc
-    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: dict | None = None) -> dict:
-        return self.app.set_contributions(activity_id, partner_id, payload, Actor.of(actor))
+    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: dict | None = None,
+                          expected_rev: int | None = None) -> dict:
+        return self.app.set_contributions(activity_id, partner_id, payload, Actor.of(actor), expected_rev)
 
     @rpc
-    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: dict | None = None) -> dict:
-        return self.app.set_tasks(activity_id, partner_id, payload, Actor.of(actor))
+    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: dict | None = None,
+                  expected_rev: int | None = None) -> dict:
+        return self.app.set_tasks(activity_id, partner_id, payload, Actor.of(actor), expected_rev)
 
     @rpc
     def list_activities(self, query: dict | None = None) -> dict:
@@ -157,6 +161,12 @@ class EventsService(ServiceBase):
     @rpc
     def cancel_registration(self, activity_id: str, registration_id: str) -> dict:
         return self.app.cancel_registration(activity_id, registration_id)
+
+    @rpc
+    def attendee_of(self, token_hash: str) -> dict | None:
+        """The registration an attendee token opens, by the token's hash (the token itself never travels here):
+        ``{activity_id, registration_id}``, or None (the gateway authenticates attendees by it)."""
+        return self.app.attendee_of(token_hash)
 
     @rpc
     def registrations(self, activity_id: str, actor: dict | None = None) -> dict:

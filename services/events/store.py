@@ -38,7 +38,7 @@ def _from_doc(doc: dict) -> JointActivity:
 
 
 def _public_activity(doc: dict | None) -> dict | None:
-    shown = documents.public(doc)
+    shown = documents.versioned(doc)
     if shown is not None:
         for name in ("title_terms", "listing_key", "sort_key", "retention_done", "next_task_due"):
             shown.pop(name, None)
@@ -49,6 +49,7 @@ def _roster_doc(roster: Roster) -> dict:
     doc = asdict(roster)
     doc["_id"] = doc.pop("activity_id")
     doc["person_ids"] = roster.person_ids()
+    doc["attendee_hashes"] = roster.attendee_hashes()  # scalar array: the registration of a token is queryable
     return doc
 
 
@@ -82,8 +83,8 @@ class EventsStore:
 
     def ensure_indexes(self) -> None:
         """Indexes on scalar fields only: the embedded store stops matching a scalar-array field (organizer_ids,
-        title_terms, person_ids) once it is indexed, so those are queried unindexed here (add multikey indexes
-        by hand on a large real MongoDB)."""
+        title_terms, person_ids, attendee_hashes) once it is indexed, so those are queried unindexed here (add
+        multikey indexes by hand on a large real MongoDB)."""
         for collection in (self.activities, self.venues, self.rosters):
             collection.create_index([("outbox_pending", ASCENDING)])
         self.activities.create_index([("status", ASCENDING), ("starts_at", ASCENDING)])
@@ -123,14 +124,17 @@ class EventsStore:
         doc = self.activities.find_one({"_id": activity_id})
         return _from_doc(doc) if doc else None
 
-    def change(self, activity_id: str, change: Change, *, applied_event: str | None = None) -> dict | None:
-        """Apply ``change(activity) -> [Envelope]`` atomically with the events it returns."""
+    def change(self, activity_id: str, change: Change, *, applied_event: str | None = None,
+               expected_rev: int | None = None) -> dict | None:
+        """Apply ``change(activity) -> [Envelope]`` atomically with the events it returns (only on ``expected_rev``
+        when given, else ``PreconditionFailed``)."""
         def apply(doc: dict) -> list[Envelope]:
             activity = _from_doc(doc)
             events = change(activity)
             doc.update(_to_doc(activity))
             return events
-        return _public_activity(documents.update(self.activities, activity_id, apply, applied_event=applied_event))
+        return _public_activity(documents.update(self.activities, activity_id, apply, applied_event=applied_event,
+                                                 expected_rev=expected_rev))
 
     def find(self, *, organizer=None, theme=None, path=None, type=None, series=None, status=None, q=None,
              starts_from=None, starts_before=None, after_key=None, statuses=(), limit=50) -> list[dict]:
@@ -229,6 +233,11 @@ class EventsStore:
     def rosters_for(self, activity_ids: list[str]) -> dict[str, Roster]:
         found = self.rosters.find({"_id": {"$in": list(activity_ids)}}) if activity_ids else []
         return {doc["_id"]: _roster(doc) for doc in found}
+
+    def roster_of_attendee(self, digest: str) -> Roster | None:
+        """The roster holding the registration whose attendee token has this hash (unindexed, like person_ids)."""
+        doc = self.rosters.find_one({"attendee_hashes": digest})
+        return _roster(doc) if doc else None
 
     def rosters_of_person(self, person_id: str) -> list[Roster]:
         return [_roster(doc) for doc in self.rosters.find({"person_ids": person_id}).limit(1000)]

@@ -33,7 +33,13 @@ from services.events.domain import (
     Organizer,
 )
 from services.events.listing import CALENDAR_STATUSES, PUBLIC_STATUSES, calendar, decode_cursor, encode_cursor
-from services.events.registration import ActivityView, RegistrationRefused, Roster, participation_items
+from services.events.registration import (
+    ActivityView,
+    RegistrationRefused,
+    Roster,
+    new_attendee_token,
+    participation_items,
+)
 from services.events.store import EventsStore
 from services.events.venues import Venue, VenueRetired, VenueTaken
 
@@ -302,7 +308,7 @@ class EventsApp:
             self._release(done.get("venue_id"), done["id"])
         return done
 
-    def edit(self, activity_id: str, payload: dict, actor: Actor) -> dict:
+    def edit(self, activity_id: str, payload: dict, actor: Actor, expected_rev: int | None = None) -> dict:
         data = load(schemas.ActivityEdit(), payload)
         waive = data.pop("waive_reapproval")
         before = self._activity(activity_id)
@@ -322,7 +328,7 @@ class EventsApp:
                 events.append(("activity.updated", activity.updated_data(outcome["changes"], outcome["sent_back"])))
             return self._events(events, activity.id)
         with rules():
-            changed = self.store.change(str(activity_id), edit)
+            changed = self.store.change(str(activity_id), edit, expected_rev=expected_rev)
         if before.venue_id and before.venue_id != changed.get("venue_id"):
             self._release(before.venue_id, changed["id"])
         if "capacity" in data and changed["status"] == "published":
@@ -341,22 +347,26 @@ class EventsApp:
         with rules():
             return self.store.change(str(activity_id), add)
 
-    def _set_part(self, activity_id: str, change: Callable[[JointActivity], dict | None]) -> dict:
+    def _set_part(self, activity_id: str, change: Callable[[JointActivity], dict | None],
+                  expected_rev: int | None = None) -> dict:
         """Replace an organizer's part; a real change is announced so that the lead hears of it."""
         def apply(activity: JointActivity):
             changed = change(activity)
             return self._events([("activity.organizer_updated", changed)] if changed else [], activity.id)
         with rules():
-            return self.store.change(str(activity_id), apply)
+            return self.store.change(str(activity_id), apply, expected_rev=expected_rev)
 
-    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
+    def set_contributions(self, activity_id: str, partner_id: str, payload: dict, actor: Actor,
+                          expected_rev: int | None = None) -> dict:
         data = load(schemas.Contributions(), payload)
         return self._set_part(activity_id, lambda a: a.set_contributions(partner_id, data["contributions"], actor,
-                                                                         self.now()))
+                                                                         self.now()), expected_rev)
 
-    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor) -> dict:
+    def set_tasks(self, activity_id: str, partner_id: str, payload: dict, actor: Actor,
+                  expected_rev: int | None = None) -> dict:
         data = load(schemas.Tasks(), payload)
-        return self._set_part(activity_id, lambda a: a.set_tasks(partner_id, data["tasks"], actor, self.now()))
+        return self._set_part(activity_id, lambda a: a.set_tasks(partner_id, data["tasks"], actor, self.now()),
+                              expected_rev)
 
     # listings -----------------------------------------------------------------------------------------------
     def _find(self, query: dict | None, *, cap: int | None = None, statuses: tuple[str, ...] = PUBLIC_STATUSES,
@@ -446,7 +456,13 @@ class EventsApp:
         return isoformat(activity.ends_at + self.retention)
 
     def _shown(self, item: dict, activity: JointActivity) -> dict:
+        """A registration or volunteer sign-up as the API shows it."""
         return dict(item, activity_id=activity.id, personal_data_kept_until=self._kept_until(activity))
+
+    def _registration(self, item: dict, activity: JointActivity, roster: Roster) -> dict:
+        """A registration as the API shows it: never the hash of its attendee token; its place on the waitlist."""
+        shown = self._shown({k: v for k, v in item.items() if k != "attendee_hash"}, activity)
+        return dict(shown, waitlist_position=roster.waitlist_position(item["registration_id"]))
 
     def _promote(self, activity: JointActivity) -> None:
         view = view_of(activity)
@@ -458,28 +474,31 @@ class EventsApp:
         view = view_of(activity)
         person = {k: data[k] for k in ("person_id", "email", "language")}
         registration_id = ids.new_id("reg")
+        token, token_hash = new_attendee_token()
         made: dict = {}
 
         def register(roster: Roster):
-            item, pairs = roster.register(registration_id, person, data["audience"], view, self.now())
+            item, pairs = roster.register(registration_id, person, data["audience"], view, self.now(), token_hash)
             made.update(item)
+            pairs[0][1]["attendee_token"] = token  # for notify to send in the confirmation, not kept here
             return self._events(pairs, activity.id)
         with rules():
-            self.store.change_roster(activity.id, register)
-        return self._shown(made, activity)
+            roster = self.store.change_roster(activity.id, register)
+        return self._registration(made, activity, roster) | {"attendee_token": token}
 
     def registrations(self, activity_id: str, actor: Actor) -> dict:
         activity = self._activity(activity_id)
         with rules():
             activity.require_organizer(actor, "see who registered")
         roster = self.store.roster(activity.id)
-        return {"items": [self._shown(item, activity) for item in roster.registrations],
+        return {"items": [self._registration(item, activity, roster) for item in roster.registrations],
                 "attendance": roster.attendance(), "capacity": activity.capacity}
 
     def registration(self, activity_id: str, registration_id: str) -> dict:
         activity = self._activity(activity_id)
         with rules():
-            return self._shown(self.store.roster(activity.id).find(registration_id), activity)
+            roster = self.store.roster(activity.id)
+            return self._registration(roster.find(registration_id), activity, roster)
 
     def cancel_registration(self, activity_id: str, registration_id: str) -> dict:
         activity = self._activity(activity_id)
@@ -487,7 +506,14 @@ class EventsApp:
         with rules():
             roster = self.store.change_roster(
                 activity.id, lambda r: self._events(r.cancel(registration_id, view, self.now()), activity.id))
-            return self._shown(roster.find(registration_id), activity)
+            return self._registration(roster.find(registration_id), activity, roster)
+
+    def attendee_of(self, token_hash: str) -> dict | None:
+        """Which registration an attendee token (by its hash) opens: ``{activity_id, registration_id}``, or None."""
+        roster = self.store.roster_of_attendee(str(token_hash))
+        item = roster.by_attendee_hash(str(token_hash)) if roster else None
+        return None if item is None else {"activity_id": roster.activity_id,
+                                          "registration_id": item["registration_id"]}
 
     def check_in(self, activity_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.CheckIn(), payload)
@@ -501,8 +527,8 @@ class EventsApp:
             return self._events(pairs, activity.id)
         with rules():
             activity.require_organizer(actor, "check people in")
-            self.store.change_roster(activity.id, check_in)
-        return self._shown(made, activity)
+            roster = self.store.change_roster(activity.id, check_in)
+        return self._registration(made, activity, roster)
 
     # volunteers ---------------------------------------------------------------------------------------------
     def _organizing(self, activity_id: str, actor: Actor, what: str) -> JointActivity:

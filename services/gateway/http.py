@@ -1,9 +1,13 @@
 """HTTP mechanics of the gateway, the same for every route through ``endpoint``.
 
-In order, for each request: correlation id; size limit (413); the bearer key (401) and its rate limit (429 with
-``Retry-After``); ``Idempotency-Key`` on POST (the same key and body replay the first answer, another body is 422);
-then the handler, which asks the policy. Answers get ``ETag`` on GET (``If-None-Match`` -> 304), CORS headers for
-allowed origins, ``X-Correlation-Id``, and count in the request metrics. Every error is problem+json (RFC 9457).
+In order, for each request: correlation id; size limit (413); the caller, by bearer key or, on the routes that
+take them, by attendee token (401), and its rate limit (429 with ``Retry-After``); ``Idempotency-Key`` on POST (the
+same key and body replay the first answer, another body is 422); then the handler, which asks the policy. Answers
+get ``ETag`` on GET (``If-None-Match`` -> 304), CORS headers for allowed origins, ``X-Correlation-Id``, and count in
+the request metrics. Every error is problem+json (RFC 9457).
+
+Objects a service versions come with their ``revision``: ``versioned_response`` makes it the ``ETag``, and
+``expected_revision`` reads the revision an ``If-Match`` names, for the service to compare-and-set against.
 
 ``endpoint(...)``'s keyword options also describe the route for the OpenAPI document (gateway/openapi.py); all have
 defaults, so ``@endpoint()`` alone is a complete, documented, protected route.
@@ -16,6 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,13 +35,14 @@ from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from services.common import metrics
+from services.common import metrics, tokens
 from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
+from services.common.documents import REVISION
 from services.common.errors import SynergyError
 from services.gateway.apikeys import hash_key, looks_like_key
 from services.gateway.facts import RpcFacts
-from services.gateway.policy import ADMIN, Principal
+from services.gateway.policy import ADMIN, ATTENDEE, Principal
 from services.gateway.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -83,6 +89,44 @@ def etag_of(payload: Any) -> str:
     text = payload if isinstance(payload, str | bytes) else to_json(payload)
     raw = text.encode("utf-8") if isinstance(text, str) else text
     return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+NO_REVISION = -1  # what an If-Match that names no single revision expects: no object is ever at it
+REVISION_TAG = re.compile(r'^"r([0-9]{1,12})-[0-9a-f]{16}"$')
+
+
+def revision_etag(revision: int, body: str) -> str:
+    """The entity tag of a versioned object's answer: its revision (what ``If-Match`` is checked against, in the
+    owning service) and a digest of the answer (so that ``If-None-Match`` sees parts derived from elsewhere)."""
+    return f'"r{revision}-{hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]}"'
+
+
+def versioned_response(payload: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """The answer of an object a service gave with its ``revision``: the revision goes into the ``ETag``, not the
+    body (a client may send what it read back as it is)."""
+    shown = dict(payload)
+    revision = shown.pop(REVISION)
+    body = to_json(shown)
+    return Response(body, status=status, headers={**(headers or {}), "ETag": revision_etag(revision, body)},
+                    content_type="application/json; charset=utf-8")
+
+
+def expected_revision(request: Request) -> int | None:
+    """The revision ``If-Match`` names, for the owning service to compare-and-set against.
+
+    None without ``If-Match`` (or with ``*``): the update applies to whatever revision is current, as it did
+    before ETags. A tag this API did not make for such an object, or tags naming several revisions, cannot match
+    the current one: ``NO_REVISION``, which the service refuses with 412 (after checking the body, so that bad
+    input is 422 whatever the header says).
+    """
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return None
+    tags = {tag.strip() for tag in wanted.split(",") if tag.strip()}
+    if "*" in tags:
+        return None
+    revisions = {int(found.group(1)) for found in map(REVISION_TAG.match, tags) if found}
+    return revisions.pop() if len(revisions) == 1 else NO_REVISION
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -203,6 +247,18 @@ def principal_for(token: str, store=None) -> Principal | None:
     return key.principal()
 
 
+def attendee_for(token: str, worker) -> Principal | None:
+    """The attendee an attendee token stands for, or None. Only the token's hash is sent to events."""
+    if not tokens.looks_like(token, tokens.ATTENDEE):
+        return None
+    with eventlet.Timeout(float(env("GATEWAY_RPC_TIMEOUT_SECONDS"))):  # events stopped: 503, not a hang
+        found = worker.events.attendee_of(tokens.token_hash(token))
+    if found is None:
+        return None
+    return Principal(kind=ATTENDEE, key_id=f"attendee:{found['registration_id']}",
+                     activity_id=found["activity_id"], registration_id=found["registration_id"])
+
+
 @dataclass(frozen=True)
 class RouteDoc:
     """What the OpenAPI document says of a route (see gateway/openapi.py)."""
@@ -215,6 +271,8 @@ class RouteDoc:
     tags: tuple[str, ...] = ()
     public: bool = False
     secrets: tuple[str, ...] = ()
+    if_match_required: bool = False
+    attendees: bool = False
 
 
 def _cors(request: Request, response: Response) -> None:
@@ -232,16 +290,21 @@ def _cors(request: Request, response: Response) -> None:
         response.headers["Access-Control-Max-Age"] = "600"
 
 
-def _authenticate(worker, request: Request) -> Principal:
-    auth = request.headers.get("Authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-    principal = principal_for(token, getattr(worker, "store", None))
+def _authenticate(worker, request: Request, doc: RouteDoc) -> Principal:
+    """The caller: an API key (``Bearer``), or on the routes that take them an attendee token (``Attendee``)."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "attendee" and doc.attendees:
+        principal = attendee_for(credentials.strip(), worker)
+    else:
+        token = credentials.strip() if scheme.lower() == "bearer" else ""
+        principal = principal_for(token, getattr(worker, "store", None))
     if principal is None:
         wait = rate_limiter().take(f"ip:{request.remote_addr}")
         if wait:
             raise BadRequest(429, "Too many requests", "Too many failed attempts.", "rate_limited",
                              {"Retry-After": RateLimiter.retry_after(wait)})
-        raise BadRequest(401, "Unauthenticated", "A valid API key is required.", "unauthenticated")
+        raise BadRequest(401, "Unauthenticated", "A valid API key (or, here, attendee token) is required."
+                         if doc.attendees else "A valid API key is required.", "unauthenticated")
     wait = rate_limiter().take(principal.key_id)
     if wait:
         raise BadRequest(429, "Too many requests", "This key made too many requests; wait and retry.",
@@ -332,7 +395,8 @@ def _error_response(exc: BaseException, handler: Callable, cid: str) -> Response
 def endpoint(*, public: bool = False, summary: str | None = None, description: str | None = None,
              body: type[Schema] | None = None, query: type[Schema] | None = None,
              answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
-             secrets: tuple[str, ...] = (), idempotent: bool = True) -> Callable:
+             secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False,
+             attendees: bool = False) -> Callable:
     """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
@@ -340,10 +404,13 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
     ``answers``: status -> schema of the success answers (default ``{200: None}``: a JSON object; a string is
     the media type of a non-JSON answer);
     ``secrets``: answer fields shown once (left out of a replay for an ``Idempotency-Key``);
-    ``idempotent=False``: a POST that ignores ``Idempotency-Key``.
+    ``idempotent=False``: a POST that ignores ``Idempotency-Key``;
+    ``if_match_required``: a PUT/PATCH refused without ``If-Match`` (428); else ``If-Match`` is optional;
+    ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does.
     """
     doc = RouteDoc(summary=summary, description=description, body=body, query=query,
-                   answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets))
+                   answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets),
+                   if_match_required=if_match_required, attendees=attendees)
 
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
@@ -354,7 +421,7 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
             try:
                 if request.content_length is not None and request.content_length > max_body_bytes():
                     raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
-                self.principal = None if public else _authenticate(self, request)
+                self.principal = None if public else _authenticate(self, request, doc)
                 for name, value in kwargs.items():
                     if isinstance(value, str) and not 1 <= len(value) <= MAX_ID_CHARS:
                         raise BadRequest(404, "Not found", f"No such {name.removesuffix('_id')}.", "not_found")

@@ -29,7 +29,8 @@ DESCRIPTION = """Synergy coordinates joint cultural work between a university li
 and outside institutions. Every request but the health checks and these documents carries an API key:
 `Authorization: Bearer syn_…`. Errors are `application/problem+json` (RFC 9457) with the wrong fields under
 `errors`. A POST may carry `Idempotency-Key`: the same key with the same body answers the first answer again
-(header `Idempotent-Replayed: true`), with another body 422. GET answers carry an `ETag`; updates take `If-Match`.
+(header `Idempotent-Replayed: true`), with another body 422. GET answers carry an `ETag`; updates take `If-Match`
+(the change is made only on that version, else 412).
 Lists are pages `{items, next_cursor}`: pass `cursor=<next_cursor>` for the next (also in a `Link: rel="next"`
 header); `after` and `before`, the names some lists took before, are still accepted there (deprecated). Each key
 may make a limited number of requests a minute on each gateway instance: beyond, 429 with `Retry-After`."""
@@ -117,8 +118,12 @@ def _operation(op: Operation) -> dict:
                            "description": "retry safely: the same key and body answer the first answer again",
                            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}})
     if op.method in ("PATCH", "PUT"):
-        parameters.append({"in": "header", "name": "If-Match", "required": True,
-                           "description": "the ETag of the copy you change", "schema": {"type": "string"}})
+        parameters.append({"in": "header", "name": "If-Match", "required": doc.if_match_required,
+                           "description": "the ETag of the copy you change: the change is made only if the object "
+                                          "is still at that version (else 412)"
+                                          + ("" if doc.if_match_required else "; without it, on the current "
+                                             "version"),
+                           "schema": {"type": "string"}})
     if parameters:
         result["parameters"] = parameters
     if doc.body is not None:
@@ -158,10 +163,13 @@ def _operation(op: Operation) -> dict:
     if op.method in ("PATCH", "PUT"):
         responses["409"] = _problem("changed by someone else meanwhile")
         responses["412"] = _problem("If-Match does not match: read again")
-        responses["428"] = _problem("If-Match missing")
+        if doc.if_match_required:
+            responses["428"] = _problem("If-Match missing")
     result["responses"] = dict(sorted(responses.items()))
     if doc.public:
         result["security"] = []
+    elif doc.attendees:
+        result["security"] = [{"apiKey": []}, {"attendeeToken": []}]
     return result
 
 
@@ -190,6 +198,10 @@ def build(service_cls) -> dict:
                    info={"description": DESCRIPTION})
     spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer",
                                                "description": "an API key: syn_…"})
+    spec.components.security_scheme("attendeeToken", {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "`Attendee att_…`: the attendee token sent to the person who registered; taken only by that "
+                       "registration's own routes"})
     spec.components.schema("Problem", schema=schemas.Problem)
     by_path: dict[str, dict] = {}
     for op in operations(service_cls):

@@ -9,6 +9,10 @@ How to read ``RULES``: for each action, the principal kinds other than the admin
 ``RULES`` is for the coordination-group admin only (fail closed): a new route is denied to everybody else until a
 row is added here.
 
+Attendees are not API key holders: the attendee token of one registration (``Authorization: Attendee att_…``) is
+accepted only by the routes that say so (``endpoint(attendees=True)``), and ``OWN_REGISTRATION`` limits it to that
+registration; every other registration is "not found".
+
 Denials answer 404 where telling would leak that an object exists (another partner's activity, endpoint, inbox),
 and 403 where the caller may know the object but not act on it (a co-organizer publishing, a read-only system
 writing, a partner acting in another partner's name).
@@ -24,7 +28,8 @@ from typing import Any, Protocol
 from services.common.errors import Forbidden, NotFound
 
 ADMIN, STAFF, PARTNER, CAMPUS_SYSTEM = "admin", "staff", "partner", "campus_system"
-KINDS = (ADMIN, STAFF, PARTNER, CAMPUS_SYSTEM)
+KINDS = (ADMIN, STAFF, PARTNER, CAMPUS_SYSTEM)  # the kinds of API keys
+ATTENDEE = "attendee"  # a person holding the attendee token of one registration (not an API key)
 
 
 class Facts(Protocol):
@@ -43,6 +48,8 @@ class Principal:
     key_id: str
     partner_id: str | None = None
     facts: Any = field(default=None, compare=False, repr=False)
+    activity_id: str | None = None       # an attendee's: the one registration its token opens
+    registration_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -57,6 +64,7 @@ ORGANIZER = "organizer"      # the caller's partner organizes activity_id; else 
 LEAD = "lead"                # the caller's partner leads activity_id; a co-organizer gets 403, others 404
 OWN_PART = "own_part"        # an organizer of activity_id (the lead too) changing its own part; else 403/404
 ENDPOINT_OWNER = "endpoint_owner"  # the caller's partner owns endpoint_id; else hidden (404)
+OWN_REGISTRATION = "own_registration"  # an attendee's own registration (activity_id, registration_id); else 404
 
 READERS = {STAFF: ANY, CAMPUS_SYSTEM: ANY}
 
@@ -103,8 +111,9 @@ RULES: dict[str, dict[str, str]] = {
     "venue.register": {STAFF: ANY},
     "registration.create": {STAFF: ANY, PARTNER: ORGANIZER},
     "registration.list": {STAFF: ANY, PARTNER: ORGANIZER},
-    "registration.read": {STAFF: ANY, PARTNER: ORGANIZER},
-    "registration.cancel": {STAFF: ANY, PARTNER: ORGANIZER},
+    "registration.read": {STAFF: ANY, PARTNER: ORGANIZER, ATTENDEE: OWN_REGISTRATION},
+    "registration.cancel": {STAFF: ANY, PARTNER: ORGANIZER, ATTENDEE: OWN_REGISTRATION},
+    "registration.surveys": {STAFF: ANY, PARTNER: ORGANIZER, ATTENDEE: OWN_REGISTRATION},
     "registration.check_in": {STAFF: ANY, PARTNER: ORGANIZER},
     "volunteer.add_role": {STAFF: ANY, PARTNER: LEAD},
     "volunteer.add_shift": {STAFF: ANY, PARTNER: LEAD},
@@ -172,6 +181,11 @@ def _partner_ids(organizers: list[dict], role: str | None = None) -> set[str]:
 
 def _check_scope(principal: Principal, action: str, scope: str, resource: dict[str, Any]) -> None:
     if scope == ANY:
+        return
+    if scope == OWN_REGISTRATION:
+        mine = (principal.activity_id, principal.registration_id)
+        if principal.registration_id is None or (resource.get("activity_id"), resource.get("registration_id")) != mine:
+            raise _hidden({"registration_id": resource.get("registration_id")})
         return
     own = principal.partner_id
     if own is None:

@@ -39,6 +39,7 @@ class Notice:
     inbox: bool = True
     email: str | None = None
     language: str = "zh-CN"
+    email_context: dict = field(default_factory=dict)  # only in the email, never in the inbox (e.g. a token link)
 
 
 def template_of(event_type: str) -> str:
@@ -93,9 +94,16 @@ def activity_notices(event_type: str, event_id: str, data: dict, *, registrants:
     return notices
 
 
-def registration_notices(event_type: str, event_id: str, data: dict, known: dict[str, Preferences]) -> list[Notice]:
+def registration_notices(event_type: str, event_id: str, data: dict, known: dict[str, Preferences],
+                         attendee_link=None) -> list[Notice]:
+    """The person's own notice; the attendee token (on registering) goes in the email's link only: an inbox item
+    may be read by staff, a token there would let them act as the attendee."""
     prefs = preferences_or_default(data["person"], known)
-    notice = _person(event_id, event_type, prefs, prefs.channels_now(event_type, own_registration=True), data)
+    token = data.get("attendee_token")
+    shown = {k: v for k, v in data.items() if k != "attendee_token"}
+    notice = _person(event_id, event_type, prefs, prefs.channels_now(event_type, own_registration=True), shown)
+    if notice and token and attendee_link is not None:
+        notice.email_context["attendee_link"] = attendee_link(data["activity_id"], data["registration_id"], token)
     return [notice] if notice else []
 
 

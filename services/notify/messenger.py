@@ -25,7 +25,8 @@ class Messenger:
                     event_type=notice.event_type, subject=subject, body=body, created_at=now,
                     activity_id=notice.activity_id))
             if notice.email:
-                rendered = self.renderer.render(notice.template, notice.language, notice.context)
+                rendered = self.renderer.render(notice.template, notice.language,
+                                                {**notice.context, **notice.email_context})
                 new += self.store.add_email_once(OutgoingEmail(
                     id=notice.id, to=notice.email, language=notice.language, subject=rendered.subject,
                     text=rendered.text, html=rendered.html, template=notice.template, event_id=notice.event_id,

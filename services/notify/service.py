@@ -8,6 +8,7 @@ from datetime import timedelta
 from services.common import ids
 from services.common.catalogue import announce
 from services.common.clock import parse_iso, utcnow
+from services.common.documents import REVISION
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
@@ -66,10 +67,13 @@ class NotifyService(ServiceBase):
             raise ValidationFailed(str(exc), {"errors": {"url": [str(exc)]}}) from None
 
     def _owned(self, owner_partner_id: str, endpoint_id: str) -> Endpoint:
-        endpoint = self.store.endpoint(str(endpoint_id))
-        if endpoint is None or endpoint.owner_partner_id != owner_partner_id:
+        return self._owned_at(owner_partner_id, endpoint_id)[0]
+
+    def _owned_at(self, owner_partner_id: str, endpoint_id: str) -> tuple[Endpoint, int]:
+        found = self.store.endpoint_at(str(endpoint_id))
+        if found is None or found[0].owner_partner_id != owner_partner_id:
             raise NotFound(f"No endpoint {endpoint_id} of {owner_partner_id}.", {"endpoint_id": endpoint_id})
-        return endpoint
+        return found
 
     @rpc
     def register_endpoint(self, owner_partner_id: str, payload: dict) -> dict:
@@ -89,7 +93,8 @@ class NotifyService(ServiceBase):
 
     @rpc
     def get_endpoint(self, owner_partner_id: str, endpoint_id: str) -> dict:
-        return endpoint_view(self._owned(owner_partner_id, endpoint_id))
+        endpoint, rev = self._owned_at(owner_partner_id, endpoint_id)
+        return endpoint_view(endpoint) | {REVISION: rev}
 
     @rpc
     def endpoint_owner(self, endpoint_id: str) -> str:
@@ -100,8 +105,10 @@ class NotifyService(ServiceBase):
         return endpoint.owner_partner_id
 
     @rpc
-    def update_endpoint(self, owner_partner_id: str, endpoint_id: str, payload: dict) -> dict:
-        """Change URL, types, filters or description; disable, or enable again (its health starts afresh)."""
+    def update_endpoint(self, owner_partner_id: str, endpoint_id: str, payload: dict,
+                        expected_rev: int | None = None) -> dict:
+        """Change URL, types, filters or description; disable, or enable again (its health starts afresh). With
+        ``expected_rev``, only if the endpoint is still at that revision (else ``PreconditionFailed``)."""
         self._owned(owner_partner_id, endpoint_id)
         data = load(schemas.EndpointChange(), payload)
         if "url" in data:
@@ -119,7 +126,8 @@ class NotifyService(ServiceBase):
                 disabled = endpoint.disable(OWNER, now)
                 return [announce("endpoint.disabled", disabled, subject=endpoint.id)] if disabled else None
             return None
-        return endpoint_view(self.store.change_endpoint(str(endpoint_id), change))
+        endpoint, rev = self.store.change_endpoint(str(endpoint_id), change, expected_rev)
+        return endpoint_view(endpoint) | {REVISION: rev}
 
     @rpc
     def rotate_secret(self, owner_partner_id: str, endpoint_id: str, payload: dict | None = None) -> dict:
@@ -132,7 +140,7 @@ class NotifyService(ServiceBase):
 
         def change(endpoint: Endpoint) -> None:
             endpoint.rotate(secret, utcnow(), overlap)
-        return endpoint_view(self.store.change_endpoint(str(endpoint_id), change)) | {"secret": secret}
+        return endpoint_view(self.store.change_endpoint(str(endpoint_id), change)[0]) | {"secret": secret}
 
     # deliveries
     @rpc
@@ -222,17 +230,19 @@ class NotifyService(ServiceBase):
     # people's preferences
     @rpc
     def get_preferences(self, person_id: str) -> dict:
-        prefs = self.store.preferences_of(self._person(person_id)) or Preferences(person_id=person_id)
-        return _preferences_view(prefs)
+        """A person's preferences (the defaults, at revision 0, until they are set)."""
+        prefs, rev = self.store.preferences_at(self._person(person_id))
+        return _preferences_view(prefs or Preferences(person_id=person_id)) | {REVISION: rev}
 
     @rpc
-    def set_preferences(self, person_id: str, payload: dict) -> dict:
+    def set_preferences(self, person_id: str, payload: dict, expected_rev: int | None = None) -> dict:
+        """Set them as a whole; with ``expected_rev`` only on that revision (0: while never set)."""
         data = load(schemas.PreferencesInput(), payload)
         follow = data.pop("follow")
         prefs = Preferences(person_id=self._person(person_id), updated_at=utcnow(), **data,
                             **{f"follow_{name}": follow.get(name, []) for name in FOLLOWS})
-        self.store.save_preferences(prefs)
-        return _preferences_view(prefs)
+        rev = self.store.save_preferences(prefs, expected_rev)
+        return _preferences_view(prefs) | {REVISION: rev}
 
     @staticmethod
     def _person(person_id: str) -> str:
@@ -298,7 +308,9 @@ class NotifyService(ServiceBase):
             "reminder_due_at": due, "reminder_pending": status == "confirmed" and due > utcnow()}, envelope.id)
         if envelope.type != "registration.cancelled":
             known = self.store.preferences_for([person["person_id"]])
-            self._messenger().tell(audience.registration_notices(envelope.type, envelope.id, data, known), utcnow())
+            notices = audience.registration_notices(envelope.type, envelope.id, data, known,
+                                                    self.settings.attendee_link)
+            self._messenger().tell(notices, utcnow())
         self.scheduler.kick()
 
     @event_handler("registration.confirmed")

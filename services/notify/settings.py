@@ -4,7 +4,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from services.common.config import Settings, env
 
@@ -24,6 +24,7 @@ class NotifySettings:
     smtp_from: str
     public_base_url: str
     reminder_hours: float
+    attendee_page_url: str = ""
 
     @classmethod
     def from_env(cls) -> NotifySettings:
@@ -37,11 +38,20 @@ class NotifySettings:
             smtp_username=env("SMTP_USERNAME"), smtp_password=env("SMTP_PASSWORD"), smtp_from=env("SMTP_FROM"),
             public_base_url=env("PUBLIC_BASE_URL").rstrip("/"),
             reminder_hours=float(env("CHECKIN_REMINDER_HOURS")),
+            attendee_page_url=env("ATTENDEE_PAGE_URL").rstrip("/"),
         )
 
     def tls_context(self) -> ssl.SSLContext:
         """Verifies the server's certificate and name, against SMTP_CA_FILE if given."""
         return ssl.create_default_context(cafile=self.smtp_ca_file or None)
+
+    def attendee_link(self, activity_id: str, registration_id: str, token: str) -> str:
+        """Where attendees see and cancel their registration: the campus page (ATTENDEE_PAGE_URL) calls the API
+        with ``Authorization: Attendee <token>``. The token rides in the fragment, which browsers never send to a
+        server, so no web server logs it."""
+        base = self.attendee_page_url or f"{self.public_base_url}/attendee"
+        query = urlencode({"activity": activity_id, "registration": registration_id, "token": token})
+        return f"{base}#{query}"
 
     def survey_link(self, survey_id: str, token: str) -> str:
         """Where an attendee answers: evaluation's public route, reached by the token alone."""

@@ -81,15 +81,22 @@ class NotifyStore:
     def enabled_endpoints(self) -> list[Endpoint]:
         return [_load(Endpoint, doc) for doc in self.endpoints.find({"status": "enabled"})]
 
-    def change_endpoint(self, endpoint_id: str,
-                        change: Callable[[Endpoint], Iterable[Envelope] | None]) -> Endpoint:
-        """Load, let the domain change it, save with its events in the same write (retried on races)."""
+    def endpoint_at(self, endpoint_id: str) -> tuple[Endpoint, int] | None:
+        """An endpoint and its revision, read together."""
+        doc = self.endpoints.find_one({"_id": endpoint_id})
+        return None if doc is None else (_load(Endpoint, doc), documents.revision_of(doc))
+
+    def change_endpoint(self, endpoint_id: str, change: Callable[[Endpoint], Iterable[Envelope] | None],
+                        expected_rev: int | None = None) -> tuple[Endpoint, int]:
+        """Load, let the domain change it, save with its events in the same write (retried on races; only on
+        ``expected_rev`` when given, else ``PreconditionFailed``). Returns the endpoint and its new revision."""
         def apply(doc: dict):
             endpoint = _load(Endpoint, doc)
             events = change(endpoint)
             doc.update(_doc(endpoint))
             return events
-        return _load(Endpoint, documents.update(self.endpoints, endpoint_id, apply))
+        saved = documents.update(self.endpoints, endpoint_id, apply, expected_rev=expected_rev)
+        return _load(Endpoint, saved), documents.revision_of(saved)
 
     # deliveries and emails: work queues with leases
     def add_delivery_once(self, delivery: Delivery) -> bool:
@@ -211,21 +218,22 @@ class NotifyStore:
 
     # preferences
     def preferences_of(self, person_id: str) -> Preferences | None:
+        return self.preferences_at(person_id)[0]
+
+    def preferences_at(self, person_id: str) -> tuple[Preferences | None, int]:
+        """A person's preferences (None: never set) and their revision (0: never set), read together."""
         doc = self.preferences.find_one({"_id": person_id})
         if doc is None:
-            return None
+            return None, 0
         known = {f.name for f in fields(Preferences)}
-        return Preferences(person_id=doc["_id"], **{k: v for k, v in doc.items() if k in known and k != "person_id"})
+        prefs = Preferences(person_id=doc["_id"], **{k: v for k, v in doc.items() if k in known and k != "person_id"})
+        return prefs, documents.revision_of(doc)
 
-    def save_preferences(self, prefs: Preferences) -> None:
+    def save_preferences(self, prefs: Preferences, expected_rev: int | None = None) -> int:
+        """Set them as a whole (only on ``expected_rev`` when given; 0: never set); returns the new revision."""
         doc = asdict(prefs)
         doc["_id"] = doc.pop("person_id")
-        if documents.insert_once(self.preferences, doc):
-            return
-
-        def change(stored: dict) -> None:
-            stored.update(doc)
-        documents.update(self.preferences, prefs.person_id, change)
+        return documents.revision_of(documents.put(self.preferences, doc, expected_rev=expected_rev))
 
     def preferences_for(self, person_ids: Iterable[str]) -> dict[str, Preferences]:
         found = {}

@@ -12,6 +12,7 @@ from services.common import ids
 from services.common.catalogue import announce
 from services.common.clock import utcnow
 from services.common.config import Settings, env
+from services.common.documents import REVISION
 from services.common.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
@@ -74,10 +75,21 @@ class PartnersService(ServiceBase):
             raise NotFound(f"No partner {partner_id}.", {"partner_id": partner_id})
         return partner
 
-    def _change(self, partner_id: str, change) -> dict:
+    def _change(self, partner_id: str, change, expected_rev: int | None = None) -> dict:
         self._existing(partner_id)
         with domain_rules():
-            return self.store.change(str(partner_id), change)
+            return self.store.change(str(partner_id), change, expected_rev)
+
+    def _full_view(self, partner: dict, include_private: bool) -> dict:
+        """What reading a partner answers: the profile with its collaboration history and review tally."""
+        partner = self._view(partner, include_private)
+        partner["status_seq"] = len(partner.get("status_history", []))
+        records = self.store.collaborations_of(partner["id"])
+        partner["collaborations"] = records
+        partner["history"] = history.summarize(records)
+        if partner.get("review"):
+            partner["review"]["tally"] = review.tally(partner["review"])
+        return partner
 
     # the registry
     @rpc
@@ -91,17 +103,13 @@ class PartnersService(ServiceBase):
 
     @rpc
     def get_partner(self, partner_id: str, include_private: bool = False) -> dict:
-        partner = self._view(self._existing(partner_id), bool(include_private))
-        partner["status_seq"] = len(partner.get("status_history", []))
-        records = self.store.collaborations_of(partner["id"])
-        partner["collaborations"] = records
-        partner["history"] = history.summarize(records)
-        if partner.get("review"):
-            partner["review"]["tally"] = review.tally(partner["review"])
-        return partner
+        return self._full_view(self._existing(partner_id), bool(include_private))
 
     @rpc
-    def update_partner(self, partner_id: str, payload: dict, actor: str = "system") -> dict:
+    def update_partner(self, partner_id: str, payload: dict, actor: str = "system", expected_rev: int | None = None,
+                       include_private: bool = True) -> dict:
+        """Change the profile; with ``expected_rev`` only if nobody changed it since (else ``PreconditionFailed``).
+        Answers what ``get_partner`` would (same view, same revision)."""
         changes = load(schemas.PartnerProfile(), payload)
         if not changes:
             raise ValidationFailed("Nothing to change.", {"errors": {"_schema": ["Give at least one field."]}})
@@ -114,7 +122,7 @@ class PartnersService(ServiceBase):
         def apply(partner: Partner):
             data = partner.update_profile(changes, utcnow())
             return [announce("partner.updated", data, subject=partner.id)] if data else []
-        return self._view(self._change(partner_id, apply), True)
+        return self._full_view(self._change(partner_id, apply, expected_rev), bool(include_private))
 
     @rpc
     def find_partners(self, query: dict | None = None, include_private: bool = False) -> dict:
@@ -129,7 +137,7 @@ class PartnersService(ServiceBase):
         data = load(schemas.ReviewStart(), payload or {})
         summary = history.summarize(self.store.collaborations_of(str(partner_id)))
 
-        rubric = data["rubric"] or self.store.setting(RUBRIC_SETTING)
+        rubric = data["rubric"] or self.store.setting(RUBRIC_SETTING)[0]
 
         def apply(partner: Partner):
             event = review.start_review(partner, by=actor, at=utcnow(), reason=data["reason"],
@@ -139,16 +147,18 @@ class PartnersService(ServiceBase):
 
     @rpc
     def get_rubric(self) -> dict:
-        """The rubric a review uses unless it is started with its own."""
-        return self.store.setting(RUBRIC_SETTING) or review.default_rubric()
+        """The rubric a review uses unless it is started with its own, with its ``revision`` (0: the default)."""
+        rubric, rev = self.store.setting(RUBRIC_SETTING)
+        return {**(rubric or review.default_rubric()), REVISION: rev}
 
     @rpc
-    def set_rubric(self, payload: dict, actor: str = "system") -> dict:
+    def set_rubric(self, payload: dict, actor: str = "system", expected_rev: int | None = None) -> dict:
+        """Replace the rubric; with ``expected_rev`` only on that revision (0: while it is the default)."""
         rubric = load(schemas.Rubric(), payload)
         with domain_rules():
             review.check_rubric(rubric)
-        self.store.save_setting(RUBRIC_SETTING, rubric, actor, utcnow())
-        return self.get_rubric()
+        saved, rev = self.store.save_setting(RUBRIC_SETTING, rubric, actor, utcnow(), expected_rev)
+        return {**saved, REVISION: rev}
 
     @rpc
     def add_evidence(self, partner_id: str, payload: dict, actor: str = "system") -> dict:

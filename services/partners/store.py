@@ -48,18 +48,20 @@ def _agreement_of(doc: dict) -> Agreement:
     return Agreement(id=doc["_id"], **{k: v for k, v in doc.items() if k in _AGREEMENT_FIELDS and k != "id"})
 
 
-def _change(collection, doc_id: str, change: Callable, load: Callable, dump: Callable) -> dict:
-    """Load the aggregate, let ``change`` act on it, save it with the events it returns, in one write."""
+def _change(collection, doc_id: str, change: Callable, load: Callable, dump: Callable,
+            expected_rev: int | None = None) -> dict:
+    """Load the aggregate, let ``change`` act on it, save it with the events it returns, in one write (only on
+    ``expected_rev`` when given)."""
     def apply(doc: dict) -> list[Envelope]:
         aggregate = load(doc)
         events = change(aggregate)
         doc.update(dump(aggregate))
         return events
-    return documents.update(collection, doc_id, apply)
+    return documents.update(collection, doc_id, apply, expected_rev=expected_rev)
 
 
 def _shown(doc: dict | None) -> dict | None:
-    shown = documents.public(doc)
+    shown = documents.versioned(doc)
     if shown is not None:
         for key in ("name_key", "search_text"):
             shown.pop(key, None)
@@ -134,10 +136,12 @@ class PartnerStore:
         doc = self.partners.find_one({"_id": partner_id})
         return None if doc is None else _partner_of(doc)
 
-    def change(self, partner_id: str, change: Callable[[Partner], list[Envelope]]) -> dict:
-        """Apply ``change(partner) -> [Envelope]`` and save it with its events in one write."""
+    def change(self, partner_id: str, change: Callable[[Partner], list[Envelope]],
+               expected_rev: int | None = None) -> dict:
+        """Apply ``change(partner) -> [Envelope]`` and save it with its events in one write (``PreconditionFailed``
+        if ``expected_rev`` is given and the partner is at another revision)."""
         try:
-            return _shown(_change(self.partners, partner_id, change, _partner_of, _partner_doc))
+            return _shown(_change(self.partners, partner_id, change, _partner_of, _partner_doc, expected_rev))
         except DuplicateKeyError:
             raise Conflict("Another partner has this name.", {"field": "name"}) from None
 
@@ -234,15 +238,13 @@ class PartnerStore:
         return [doc["_id"] for doc in found.limit(50)]
 
     # settings of the coordination group (e.g. the default review rubric)
-    def setting(self, name: str) -> dict | None:
+    def setting(self, name: str) -> tuple[dict | None, int]:
+        """A setting's value (None: never set) and its revision (0 when never set)."""
         doc = self.settings.find_one({"_id": name})
-        return None if doc is None else doc["value"]
+        return (None, 0) if doc is None else (doc["value"], documents.revision_of(doc))
 
-    def save_setting(self, name: str, value: dict, by: str, at) -> None:
-        doc = self.settings.find_one({"_id": name})
-        if doc is None and documents.insert_once(self.settings, {"_id": name, "value": value, "by": by, "at": at}):
-            return
-
-        def change(current: dict) -> None:
-            current.update(value=value, by=by, at=at)
-        documents.update(self.settings, name, change)
+    def save_setting(self, name: str, value: dict, by: str, at, expected_rev: int | None = None) -> tuple[dict, int]:
+        """Set a setting (only on ``expected_rev`` when given; 0: never set); returns the value and new revision."""
+        saved = documents.put(self.settings, {"_id": name, "value": value, "by": by, "at": at},
+                              expected_rev=expected_rev)
+        return saved["value"], documents.revision_of(saved)

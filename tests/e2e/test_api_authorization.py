@@ -247,6 +247,13 @@ MATRIX = [
     row("POST /v1/api-keys/{key}/revoke", **ADMIN_ONLY),
 ]
 
+# A registration's surveys, for API keys (attendee tokens on the registration routes: test_api_attendees.py). No
+# registration is made here: the allowed reach the events service and hear that there is none. The attendee page.
+MATRIX += [
+    row("GET /v1/activities/{published}/registrations/reg_none/surveys", 404, 404, 403, 404, 404, 404, 401),
+    row("GET /attendee", **PUBLIC),
+]
+
 
 def operations_of(document: dict) -> set[tuple[str, str]]:
     return {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}

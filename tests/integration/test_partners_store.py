@@ -158,8 +158,8 @@ def test_partners_from_before_the_query_fields_are_completed_at_start(store):
 
 
 def test_a_setting_is_saved_and_replaced(store):
-    assert store.setting("review_rubric") is None
+    assert store.setting("review_rubric") == (None, 0)
     store.save_setting("review_rubric", {"criteria": [{"key": "a", "weight": 1}]}, "chair", NOW)
     store.save_setting("review_rubric", {"criteria": [{"key": "b", "weight": 2}]}, "chair", NOW)
-    assert store.setting("review_rubric") == {"criteria": [{"key": "b", "weight": 2}]}
+    assert store.setting("review_rubric") == ({"criteria": [{"key": "b", "weight": 2}]}, 2)
     assert store.settings.count_documents({}) == 1

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import documents
 from services.common.catalogue import announce
-from services.common.errors import ConcurrentUpdate, NotFound
+from services.common.errors import ConcurrentUpdate, NotFound, PreconditionFailed
 from services.evaluation.domain import Survey
 from services.evaluation.store import EvaluationStore
 from services.notify.domain import Delivery
@@ -73,6 +73,64 @@ def test_update_applies_an_event_once_and_keeps_the_change_and_its_events_togeth
     assert stored["n"] == 1 and len(stored["outbox"]) == 1 and stored["_applied"] == ["evt_a"]
     with pytest.raises(NotFound):
         documents.update(db.things, "nope", bump)
+
+
+def test_two_updates_from_the_same_revision_race_and_exactly_one_wins(db):
+    """Compare-and-set on ``expected_rev``: the second writer's change, interleaved between the first writer's
+    read and write, lands; the first is then refused on its retry and writes nothing (not even its events)."""
+    documents.insert(db.things, {"_id": "t1", "owner": "nobody"})
+    outcomes = []
+
+    def first(doc):
+        if not outcomes:  # the other writer slips in between this read and this write
+            outcomes.append(documents.update(db.things, "t1", second, expected_rev=1)["owner"])
+        doc["owner"] = "first"
+        return [event(1)]
+
+    def second(doc):
+        doc["owner"] = "second"
+        return [event(2)]
+
+    with pytest.raises(PreconditionFailed) as refused:
+        documents.update(db.things, "t1", first, expected_rev=1)
+    assert outcomes == ["second"]
+    assert refused.value.details == {"revision": 2, "expected_revision": 1}
+    stored = db.things.find_one({"_id": "t1"})
+    assert stored["owner"] == "second" and stored["_rev"] == 2
+    assert [e["data"]["survey_id"] for e in stored["outbox"]] == ["s2"], "the loser's events are not kept"
+    with pytest.raises(PreconditionFailed):
+        documents.update(db.things, "t1", second, expected_rev=1)  # a stale copy, later: refused as well
+    assert documents.update(db.things, "t1", first)["owner"] == "first", "without expected_rev: any revision"
+    with pytest.raises(NotFound):
+        documents.update(db.things, "nope", first, expected_rev=1)
+
+
+def test_relaying_the_events_does_not_move_the_revision_a_caller_read(db):
+    from services.common.outbox import _forget
+    made = documents.insert(db.things, {"_id": "t1", "v": 1}, [event()])
+    _forget(db.things, "t1", {made["outbox"][0]["id"]})
+    stored = db.things.find_one({"_id": "t1"})
+    assert stored["_rev"] == 2 and stored["outbox"] == [] and documents.revision_of(stored) == 1
+
+    def change(doc):
+        doc["v"] = 2
+    assert documents.versioned(documents.update(db.things, "t1", change, expected_rev=1)) == {
+        "id": "t1", "v": 2, "revision": 2}
+    assert documents.revision_of({"_id": "old", "_rev": 7}) == 7, "documents from before _version start at _rev"
+
+
+def test_put_creates_or_replaces_and_honours_the_expected_revision(db):
+    with pytest.raises(PreconditionFailed):
+        documents.put(db.things, {"_id": "s", "v": 1}, expected_rev=3)  # never written: at revision 0
+    assert db.things.count_documents({}) == 0
+    assert documents.put(db.things, {"_id": "s", "v": 1}, expected_rev=0)["_rev"] == 1
+    with pytest.raises(PreconditionFailed):
+        documents.put(db.things, {"_id": "s", "v": 2}, expected_rev=0)  # somebody wrote it first
+    assert documents.put(db.things, {"_id": "s", "v": 3}, expected_rev=1)["_rev"] == 2
+    with pytest.raises(PreconditionFailed):
+        documents.put(db.things, {"_id": "s", "v": 4}, expected_rev=1)
+    assert documents.put(db.things, {"_id": "s", "v": 5})["_rev"] == 3
+    assert documents.versioned(db.things.find_one({"_id": "s"})) == {"id": "s", "v": 5, "revision": 3}
 
 
 def test_insert_once_is_idempotent(db):

@@ -9,6 +9,7 @@ import mongomock
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.common import tokens
 from services.common.catalogue import announce
 from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
 from services.events.service import EventsService
@@ -219,6 +220,38 @@ def test_personal_data_are_anonymised_after_the_retention_period_and_announced_o
     assert roster["registrations"][0]["person"]["email"] == ""
     assert [e["type"] for e in roster["outbox"]].count("personal_data.anonymised") == 1
     assert roster["person_ids"] != ["s1"] and service.participation("s1")["items"] == []
+
+
+def test_each_registration_has_an_attendee_token_shown_once_and_kept_only_as_a_hash(world):
+    service, store, clock = world
+    act = published(service)
+    first = service.register(act["id"], {"person_id": "s1", "email": "s1@uni.edu"})
+    second = service.register(act["id"], {"person_id": "s2", "email": "s2@uni.edu"})
+    token = first["attendee_token"]
+    assert token.startswith("att_") and len(token) == 47 and token != second["attendee_token"]
+    stored = store.rosters.find_one({"_id": act["id"]})
+    assert token not in str({k: v for k, v in stored.items() if k != "outbox"}), "only the hash is kept"
+    confirmed = next(e for e in stored["outbox"] if e["type"] == "registration.confirmed")
+    assert confirmed["data"]["attendee_token"] == token, "for notify to send in the confirmation"
+    assert service.attendee_of(tokens.token_hash(token)) == {"activity_id": act["id"],
+                                                             "registration_id": first["registration_id"]}
+    assert service.attendee_of(tokens.token_hash(second["attendee_token"]))["registration_id"] == \
+        second["registration_id"]
+    assert service.attendee_of(tokens.token_hash("att_" + "A" * 43)) is None
+    shown = service.get_registration(act["id"], second["registration_id"])
+    assert "attendee_token" not in shown and "attendee_hash" not in shown
+    assert (shown["state"], shown["waitlist_position"]) == ("waitlisted", 1)
+    listed = service.registrations(act["id"], GROUP)["items"]
+    assert all("attendee_hash" not in item and "attendee_token" not in item for item in listed)
+    service.cancel_registration(act["id"], first["registration_id"])
+    promoted = service.get_registration(act["id"], second["registration_id"])
+    assert (promoted["state"], promoted["waitlist_position"]) == ("confirmed", None) and promoted["code"]
+    clock.now = START + timedelta(days=181)
+    service.app.sweep()
+    service.app.sweep()
+    service.app.sweep()
+    assert store.rosters.find_one({"_id": act["id"]})["attendee_hashes"] == []
+    assert service.attendee_of(tokens.token_hash(token)) is None, "the link ends with the data it leads to"
 
 
 def test_a_hold_left_behind_by_a_crash_does_not_block_the_venue(world):

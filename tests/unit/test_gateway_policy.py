@@ -18,6 +18,7 @@ from services.gateway.policy import (
     ADMIN,
     ADMIN_ONLY,
     ANYONE,
+    ATTENDEE,
     CAMPUS_SYSTEM,
     PARTNER,
     RULES,
@@ -53,6 +54,7 @@ def who(kind, partner=None):
 
 
 museum, league = who(PARTNER, MUSEUM), who(PARTNER, LEAGUE)
+attendee = Principal(kind=ATTENDEE, key_id="attendee:reg_1", activity_id="act_m", registration_id="reg_1")
 
 # (principal, action, resource, expected: None = allowed, or the error)
 DECISIONS = [
@@ -87,6 +89,17 @@ DECISIONS = [
     (None, "calendar.read", {}, None),  # no key: only what anyone may do
     (None, "activity.list", {}, Forbidden),
     (None, "participation.export", {}, Forbidden),
+    # an attendee: its own registration only (and only on the routes that take attendee tokens, see http.py)
+    (attendee, "registration.read", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (attendee, "registration.cancel", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (attendee, "registration.surveys", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (attendee, "registration.read", {"activity_id": "act_m", "registration_id": "reg_2"}, NotFound),
+    (attendee, "registration.cancel", {"activity_id": "act_a", "registration_id": "reg_1"}, NotFound),
+    (attendee, "registration.list", {"activity_id": "act_m"}, Forbidden),
+    (attendee, "activity.read", {"activity_id": "act_m"}, Forbidden),
+    (attendee, "survey.read", {"activity_id": "act_m"}, Forbidden),
+    (museum, "registration.read", {"activity_id": "act_m", "registration_id": "reg_1"}, None),
+    (who(CAMPUS_SYSTEM), "registration.surveys", {"activity_id": "act_m", "registration_id": "reg_1"}, Forbidden),
 ]
 
 
@@ -238,3 +251,15 @@ def test_an_organizer_may_change_only_its_own_part(monkeypatch):
         authorize(museum, "activity.part.update", activity_id="act_m", partner_id=LEAGUE)
     with pytest.raises(NotFound):
         authorize(league, "activity.part.update", activity_id="act_a", partner_id=LEAGUE)
+
+
+def test_attendee_tokens_are_taken_by_the_routes_of_one_registration_and_no_other():
+    taking = {(op.method, op.path) for op in openapi.operations(GatewayService) if op.doc.attendees}
+    registration = "/v1/activities/{activity_id}/registrations/{registration_id}"
+    assert taking == {("GET", registration), ("POST", registration + "/cancel"), ("GET", registration + "/surveys")}
+    attendee_actions = {action for action, kinds in RULES.items() if ATTENDEE in kinds}
+    assert attendee_actions == {"registration.read", "registration.cancel", "registration.surveys"}
+    assert all(kinds[ATTENDEE] == "own_registration" for kinds in RULES.values() if ATTENDEE in kinds)
+    document = openapi.build(GatewayService)
+    assert document["paths"][registration]["get"]["security"] == [{"apiKey": []}, {"attendeeToken": []}]
+    assert "security" not in document["paths"]["/v1/activities/{activity_id}"]["get"]

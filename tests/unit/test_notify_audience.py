@@ -134,3 +134,23 @@ def test_every_template_renders_subject_text_and_escaped_html_in_both_languages(
     if name.startswith("activity_p"):
         assert "2026-12-05 10:00" in rendered.text, "times shown in the display zone"
         assert ("讲座" if language == "zh-CN" else "<b>Talk</b>") in rendered.text
+
+
+def test_the_attendee_link_goes_in_the_confirmation_email_only_never_in_the_inbox():
+    token = "att_" + "x" * 43
+    data = {"person": LI, "activity_id": "act_1", "registration_id": "reg_1", "title": {"zh": "讲座"},
+            "starts_at": "2026-12-05T02:00:00.000Z", "code": "K7", "attendee_token": token}
+    link = "https://campus.example/attendee#activity=act_1&registration=reg_1&token=" + token
+    (notice,) = audience.registration_notices("registration.confirmed", "evt_1", data, {},
+                                              lambda a, r, t: f"https://campus.example/attendee#activity={a}"
+                                                              f"&registration={r}&token={t}")
+    assert notice.email == LI["email"] and notice.email_context == {"attendee_link": link}
+    assert token not in str(notice.context) and token not in notice.id + notice.recipient
+    renderer = Renderer("Asia/Shanghai")
+    email = renderer.render(notice.template, "en", {**notice.context, **notice.email_context})
+    assert link in email.text
+    subjects, bodies = renderer.both(notice.template, notice.context)  # what the inbox keeps
+    assert token not in str(bodies) and "K7" in bodies["en"]
+    (plain,) = audience.registration_notices("registration.promoted", "evt_2", {**data, "attendee_token": None}, {},
+                                             lambda a, r, t: "never")
+    assert plain.email_context == {}

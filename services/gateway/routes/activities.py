@@ -7,7 +7,16 @@ from werkzeug.wrappers import Request, Response
 from services.events import schemas
 from services.events.listing import PUBLIC_STATUSES
 from services.gateway import schemas as api
-from services.gateway.http import body_field, endpoint, json_page, json_response, paging, read_json
+from services.gateway.http import (
+    body_field,
+    endpoint,
+    expected_revision,
+    json_page,
+    json_response,
+    paging,
+    read_json,
+    versioned_response,
+)
 from services.gateway.policy import Principal, authorize
 
 STEPS = "submit,publish,start,complete,archive"
@@ -56,13 +65,14 @@ class ActivityRoutes:
     @endpoint(summary="Read an activity", answers={200: api.ActivityView})
     def get_activity(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "activity.read", activity_id=activity_id)
-        return json_response(self.events.get_activity(activity_id))
+        return versioned_response(self.events.get_activity(activity_id))
 
     @http("PATCH", "/v1/activities/<string:activity_id>")
     @endpoint()
     def edit_activity(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "activity.edit", activity_id=activity_id)
-        return json_response(self.events.edit_activity(activity_id, read_json(request), actor(self.principal)))
+        return versioned_response(self.events.edit_activity(activity_id, read_json(request), actor(self.principal),
+                                                            expected_rev=expected_revision(request)))
 
     @http("POST", f"/v1/activities/<string:activity_id>/<any({STEPS}):step>")
     @endpoint()
@@ -97,7 +107,8 @@ class ActivityRoutes:
     @http("PUT", "/v1/activities/<string:activity_id>/organizers/<string:partner_id>/<any(contributions,tasks):part>")
     @endpoint()
     def set_organizer_part(self, request: Request, activity_id: str, partner_id: str, part: str) -> Response:
-        """An organizer's own contributions or tasks, replaced as a whole."""
+        """An organizer's own contributions or tasks, replaced as a whole (If-Match: the activity's ETag)."""
         authorize(self.principal, f"activity.edit_{part}", activity_id=activity_id, partner_id=partner_id)
-        return json_response(getattr(self.events, f"set_{part}")(activity_id, partner_id, read_json(request),
-                                                                 actor(self.principal)))
+        return versioned_response(getattr(self.events, f"set_{part}")(
+            activity_id, partner_id, read_json(request), actor(self.principal),
+            expected_rev=expected_revision(request)))

@@ -6,7 +6,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.evaluation import schemas
 from services.gateway import schemas as api
-from services.gateway.http import endpoint, json_response, read_json
+from services.gateway.http import endpoint, expected_revision, json_response, read_json, versioned_response
 from services.gateway.policy import authorize
 
 STAGE = "<string:stage>"  # immediate | follow_up (evaluation answers 404 for anything else)
@@ -23,14 +23,15 @@ class EvaluationRoutes:
     @endpoint(summary="One outcome survey of an activity (immediate or follow-up)")
     def get_survey(self, request: Request, activity_id: str, stage: str) -> Response:
         authorize(self.principal, "survey.read", activity_id=activity_id)
-        return json_response(self.evaluation.get_survey(activity_id, stage))
+        return versioned_response(self.evaluation.get_survey(activity_id, stage))
 
     @http("PUT", f"/v1/activities/<string:activity_id>/surveys/{STAGE}/questions")
     @endpoint(summary="Organizers' own questions, window and topic, before the survey opens",
               body=schemas.SurveyCustomisation)
     def customise_survey(self, request: Request, activity_id: str, stage: str) -> Response:
         authorize(self.principal, "survey.customise", activity_id=activity_id)
-        return json_response(self.evaluation.customise_survey(activity_id, stage, read_json(request)))
+        return versioned_response(self.evaluation.customise_survey(activity_id, stage, read_json(request),
+                                                                   expected_rev=expected_revision(request)))
 
     @http("POST", f"/v1/activities/<string:activity_id>/surveys/{STAGE}/close")
     @endpoint(summary="Close an open survey before its window ends")
@@ -72,13 +73,14 @@ class EvaluationRoutes:
         payload = read_json(request)
         if isinstance(payload, dict):
             payload = {**payload, "term_id": term_id}
-        return json_response(self.evaluation.set_term_plan(payload, self.principal.key_id))
+        return versioned_response(self.evaluation.set_term_plan(payload, self.principal.key_id,
+                                                                expected_rev=expected_revision(request)))
 
     @http("GET", "/v1/terms/<string:term_id>/plan")
     @endpoint(summary="The term plan and the progress against each target")
     def term_plan(self, request: Request, term_id: str) -> Response:
         authorize(self.principal, "plan.read")
-        return json_response(self.evaluation.term_plan(term_id))
+        return versioned_response(self.evaluation.term_plan(term_id))
 
     @http("GET", "/v1/terms/<string:term_id>/report")
     @endpoint(summary="The term report (JSON, CSV or HTML with charts); ?unit=prt_… for one unit's",

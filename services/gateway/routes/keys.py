@@ -70,7 +70,7 @@ class ApiKeyRoutes:
 
     @http("PATCH", "/v1/api-keys/<string:key_id>")
     @endpoint(summary="Relabel an API key (If-Match required)", body=schemas.ApiKeyUpdate,
-              answers={200: schemas.ApiKeyView}, tags=("api keys",))
+              answers={200: schemas.ApiKeyView}, tags=("api keys",), if_match_required=True)
     def update_api_key(self, request: Request, key_id: str) -> Response:
         authorize(self.principal, "apikey.update", key_id=key_id)
         data = load(schemas.ApiKeyUpdate(), read_json(request))

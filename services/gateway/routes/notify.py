@@ -5,7 +5,16 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import schemas as api
-from services.gateway.http import body_field, endpoint, json_page, json_response, paging, read_json
+from services.gateway.http import (
+    body_field,
+    endpoint,
+    expected_revision,
+    json_page,
+    json_response,
+    paging,
+    read_json,
+    versioned_response,
+)
 from services.gateway.policy import authorize
 
 ENDPOINTS = "/v1/partners/<string:partner_id>/webhook-endpoints"
@@ -35,13 +44,14 @@ class NotifyRoutes:
     @endpoint(answers={200: api.EndpointView})
     def get_endpoint(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "endpoint.read", partner_id=partner_id, endpoint_id=endpoint_id)
-        return json_response(self.notify.get_endpoint(partner_id, endpoint_id))
+        return versioned_response(self.notify.get_endpoint(partner_id, endpoint_id))
 
     @http("PATCH", ENDPOINTS + "/<string:endpoint_id>")
     @endpoint()
     def update_endpoint(self, request: Request, partner_id: str, endpoint_id: str) -> Response:
         authorize(self.principal, "endpoint.update", partner_id=partner_id, endpoint_id=endpoint_id)
-        return json_response(self.notify.update_endpoint(partner_id, endpoint_id, read_json(request)))
+        return versioned_response(self.notify.update_endpoint(partner_id, endpoint_id, read_json(request),
+                                                              expected_rev=expected_revision(request)))
 
     @http("POST", ENDPOINTS + "/<string:endpoint_id>/rotate-secret")
     @endpoint(secrets=("secret",))  # never kept for Idempotency-Key replays
@@ -93,7 +103,7 @@ class NotifyRoutes:
     def get_endpoint_legacy(self, request: Request, endpoint_id: str) -> Response:
         authorize(self.principal, "endpoint.read", endpoint_id=endpoint_id)
         owner = self.notify.endpoint_owner(endpoint_id)
-        return json_response(self.notify.get_endpoint(owner, endpoint_id))
+        return versioned_response(self.notify.get_endpoint(owner, endpoint_id))
 
     @http("GET", "/v1/webhook-endpoints/<string:endpoint_id>/deliveries")
     @endpoint(query=api.DeliveryPageQuery, answers={200: api.Page})
@@ -161,10 +171,11 @@ class NotifyRoutes:
     @endpoint()
     def get_preferences(self, request: Request, person_id: str) -> Response:
         authorize(self.principal, "preferences.read", person_id=person_id)
-        return json_response(self.notify.get_preferences(person_id))
+        return versioned_response(self.notify.get_preferences(person_id))
 
     @http("PUT", "/v1/people/<string:person_id>/notification-preferences")
     @endpoint()
     def set_preferences(self, request: Request, person_id: str) -> Response:
         authorize(self.principal, "preferences.update", person_id=person_id)
-        return json_response(self.notify.set_preferences(person_id, read_json(request)))
+        return versioned_response(self.notify.set_preferences(person_id, read_json(request),
+                                                              expected_rev=expected_revision(request)))

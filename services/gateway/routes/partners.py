@@ -5,7 +5,17 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import schemas as api
-from services.gateway.http import MAX_BODY_BYTES, BadRequest, endpoint, json_page, json_response, paging, read_json
+from services.gateway.http import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    endpoint,
+    expected_revision,
+    json_page,
+    json_response,
+    paging,
+    read_json,
+    versioned_response,
+)
 from services.gateway.policy import Principal, authorize
 from services.partners import schemas
 
@@ -81,27 +91,29 @@ class PartnerRoutes:
     @endpoint()
     def get_rubric(self, request: Request) -> Response:
         authorize(self.principal, "partner.rubric.read")
-        return json_response(self.partners.get_rubric())
+        return versioned_response(self.partners.get_rubric())
 
     @http("PUT", "/v1/partner-review-rubric")
     @endpoint()
     def set_rubric(self, request: Request) -> Response:
         authorize(self.principal, "partner.rubric.set")
-        return json_response(self.partners.set_rubric(read_json(request), actor=actor(self.principal)))
+        return versioned_response(self.partners.set_rubric(read_json(request), actor=actor(self.principal),
+                                                           expected_rev=expected_revision(request)))
 
     @http("GET", "/v1/partners/<string:partner_id>")
     @endpoint()
     def get_partner(self, request: Request, partner_id: str) -> Response:
         authorize(self.principal, "partner.read", partner_id=partner_id)
-        return json_response(self.partners.get_partner(
+        return versioned_response(self.partners.get_partner(
             partner_id, include_private=may_see_contacts(self.principal, partner_id)))
 
     @http("PATCH", "/v1/partners/<string:partner_id>")
     @endpoint()
     def update_partner(self, request: Request, partner_id: str) -> Response:
         authorize(self.principal, "partner.update", partner_id=partner_id)
-        return json_response(self.partners.update_partner(partner_id, read_json(request),
-                                                          actor=actor(self.principal)))
+        return versioned_response(self.partners.update_partner(
+            partner_id, read_json(request), actor=actor(self.principal), expected_rev=expected_revision(request),
+            include_private=may_see_contacts(self.principal, partner_id)))
 
     @http("GET", "/v1/partners/<string:partner_id>/history")
     @endpoint()

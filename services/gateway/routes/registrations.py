@@ -1,5 +1,15 @@
-"""Routes of registration, check-in, volunteers and each person's participation record."""
+"""Routes of registration, check-in, volunteers and each person's participation record.
+
+A registration's own routes (read, cancel, its surveys) also take the attendee token sent to the person who
+registered (``Authorization: Attendee att_…``), for that registration only; no other route takes it.
+"""
 from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import re
+from pathlib import Path
 
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
@@ -10,11 +20,34 @@ from services.gateway.policy import authorize
 from services.gateway.routes.activities import actor
 
 ACTIVITY = "/v1/activities/<string:activity_id>"
+ATTENDEE_PAGE = Path(__file__).resolve().parent.parent / "pages" / "attendee.html"
+
+
+@functools.lru_cache(maxsize=1)
+def attendee_page_and_policy() -> tuple[str, str]:
+    """The page and its Content-Security-Policy: its own inline script (by hash) and calls to this origin only."""
+    page = ATTENDEE_PAGE.read_text(encoding="utf-8")
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; connect-src 'self'; "
+              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return page, policy
 
 
 class RegistrationRoutes:
+    @http("GET", "/attendee")
+    @endpoint(public=True, summary="The attendee page the confirmation links to (the default ATTENDEE_PAGE_URL): "
+                                   "shows and cancels the registration of the token in the link's fragment",
+              answers={200: "text/html"}, tags=("attendees",))
+    def attendee_page(self, request: Request) -> Response:
+        page, policy = attendee_page_and_policy()
+        return Response(page, content_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer",
+                                 "Cache-Control": "no-store"})
+
     @http("POST", f"{ACTIVITY}/registrations")
-    @endpoint(summary="Register a person for an activity", body=schemas.RegistrationRequest, answers={201: None})
+    @endpoint(summary="Register a person (the answer carries the registration's attendee token, shown once)",
+              body=schemas.RegistrationRequest, answers={201: None}, secrets=("attendee_token",))
     def register(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "registration.create", activity_id=activity_id)
         made = self.events.register(activity_id, read_json(request))
@@ -28,16 +61,25 @@ class RegistrationRoutes:
         return json_response(self.events.registrations(activity_id, actor(self.principal)))
 
     @http("GET", f"{ACTIVITY}/registrations/<string:registration_id>")
-    @endpoint()
+    @endpoint(summary="A registration: state, place on the waitlist, check-in code (also with its attendee token)",
+              attendees=True)
     def get_registration(self, request: Request, activity_id: str, registration_id: str) -> Response:
         authorize(self.principal, "registration.read", activity_id=activity_id, registration_id=registration_id)
         return json_response(self.events.get_registration(activity_id, registration_id))
 
     @http("POST", f"{ACTIVITY}/registrations/<string:registration_id>/cancel")
-    @endpoint()
+    @endpoint(summary="Cancel a registration (also with its attendee token)", attendees=True)
     def cancel_registration(self, request: Request, activity_id: str, registration_id: str) -> Response:
         authorize(self.principal, "registration.cancel", activity_id=activity_id, registration_id=registration_id)
         return json_response(self.events.cancel_registration(activity_id, registration_id))
+
+    @http("GET", f"{ACTIVITY}/registrations/<string:registration_id>/surveys")
+    @endpoint(summary="The outcome surveys of a registration's activity: when they open and close (also with its "
+                      "attendee token; the answer links are only in the invitation emails)", attendees=True)
+    def registration_surveys(self, request: Request, activity_id: str, registration_id: str) -> Response:
+        authorize(self.principal, "registration.surveys", activity_id=activity_id, registration_id=registration_id)
+        self.events.get_registration(activity_id, registration_id)  # 404 for a registration that is not there
+        return json_response(self.evaluation.survey_invitations(activity_id) | {"registration_id": registration_id})
 
     @http("POST", f"{ACTIVITY}/check-ins")
     @endpoint()
