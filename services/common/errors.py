@@ -79,6 +79,7 @@ class PreconditionFailed(SynergyError):
     code = "precondition_failed"
 
 
+@deserialize_to_instance
 class ConcurrentUpdate(SynergyError):
     """Another writer changed the document first; the command is retried on fresh state."""
 
