@@ -289,9 +289,8 @@ class EvaluationService(ServiceBase):
         immediate = [r["answers"] for rs in responses.values() for r in rs if r["stage"] == IMMEDIATE]
         today = utcnow().astimezone(ZoneInfo(_zone())).date()
         doc = self.store.plans.find_one({"_id": plan.term_id}, {"outbox": 0, "_applied": 0, "term_end_report": 0})
-        revision = documents.revision_of(doc)
-        doc.pop("_version", None)
-        return {"plan": doc, "progress": plan.progress(activities, immediate, today, _minimum()), REVISION: revision}
+        return {"plan": documents.public(doc), "progress": plan.progress(activities, immediate, today, _minimum()),
+                REVISION: documents.revision_of(doc)}
 
     def _report(self, term_id: str, unit: str | None) -> dict:
         activities = self.store.activities_in_term(term_id)

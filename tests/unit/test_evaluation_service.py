@@ -219,7 +219,9 @@ def test_plans_scores_and_reports(clock):
         with pytest.raises(ValidationFailed) as caught:
             service.set_term_plan(bad, "admin")
         assert field in caught.value.details["errors"]
-    progress = service.term_plan("2026-autumn")["progress"]
+    shown = service.term_plan("2026-autumn")
+    assert shown["plan"]["id"] == "2026-autumn" and not [key for key in shown["plan"] if key.startswith("_")]
+    progress = shown["progress"]
     assert [t["status"] for t in progress["targets"]] == ["behind", "met"]
     scores = service.scores({"by": "organizer", "term_id": "2026-autumn"})["groups"]
     assert scores[CO]["immediate"]["items"]["knowledge"]["share"] == 1.0
