@@ -110,6 +110,8 @@ class NotifyStore:
         found = queue.find({"state": "pending", "next_attempt_at": {"$lte": now}} | (query or {}))
         due = []
         for doc in found.sort("next_attempt_at", ASCENDING).limit(limit):
+            if doc["next_attempt_at"] > now:  # the embedded store compares times to the second: never send early
+                continue
             if doc.get("lease_until") is None or doc["lease_until"] <= now:
                 due.append((_load(cls, doc), doc["_rev"]))
         return due

@@ -186,6 +186,17 @@ def test_due_deliveries_are_claimed_by_one_worker_only(db):
     assert [d["id"] for d in store.deliveries_of("ep", state="pending")] == ["msg_1", "msg_0"]
 
 
+def test_a_delivery_due_later_in_the_same_second_is_not_due_yet(db):
+    store = NotifyStore(db)
+    store.ensure_indexes()
+    second = NOW.replace(microsecond=0)
+    store.add_delivery_once(Delivery(id="msg_late", endpoint_id="ep", owner_partner_id="p", event_id="e",
+                                     event_type="activity.published", body="{}", state="pending",
+                                     next_attempt_at=second + timedelta(milliseconds=900), created_at=NOW))
+    assert store.due_deliveries(second + timedelta(milliseconds=100), 10) == []
+    assert [d.id for d, _ in store.due_deliveries(second + timedelta(milliseconds=900), 10)] == ["msg_late"]
+
+
 def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):
     from services.notify.domain import InboxItem
     from services.notify.people import Preferences
