@@ -25,45 +25,44 @@ import contextlib
 import json
 import math
 import os
-import platform
-import queue
 import re
-import secrets
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bench import reexec_in_project_venv
 
 try:
     import pika
-    import pymongo
+    import pymongo  # noqa: F401 - used by bench._cluster; imported here to re-run under .venv without it
 except ModuleNotFoundError:  # e.g. `python -m bench.fanout` with a Python outside the project's .venv
     reexec_in_project_venv("bench.fanout")
     raise
 
-from deploy.launcher import ROOT, Cluster, EmbeddedMongo, ensure_rabbitmq, free_port, isolated_env
+from bench._cluster import (
+    Environment,
+    fmt,
+    git_state,
+    host_state,
+    ratio,
+    run_guarded,
+    run_on_threads,
+    save_results,
+)
+from deploy.launcher import ROOT, ensure_rabbitmq
 from tests.support import broker
 from tests.support.api import Api
 from tests.support.webhook_server import WebhookServer
 
-T = TypeVar("T")
-
-RESULTS_DIR = ROOT / "bench" / "results"
 HOOK_PATH = "/hooks"
 EVENT_TYPE = "activity.published"
-SERVICE_DATABASES = ("partners", "events", "evaluation", "notify")
 # kind of reaction -> (service database, collection, server-side timestamp field, how many per activity)
 DOCUMENT_REACTIONS: dict[str, tuple[str, str, str, int]] = {
     "collaborations": ("partners", "collaborations", "recorded_at", 3),
@@ -114,113 +113,19 @@ def summarize(starts: dict[str, float], completions: dict[str, float], expected:
     return summary
 
 
-def ratio(flow: float | None, baseline: float | None) -> float | None:
-    """flow / baseline, or None when either is missing or the baseline is zero."""
-    if flow is None or not baseline:
-        return None
-    return flow / baseline
-
-
-# ------------------------------------------------------------------------------------------ concurrency
-
-def run_on_threads(items: list[T], threads: int, session: Callable[[], AbstractContextManager[Callable[[T], None]]],
-                   stop: threading.Event) -> None:
-    """Hand ``items`` to ``threads`` threads; each opens its own ``session`` (a context giving the work function).
-
-    The first error stops every thread and is raised here; ``stop`` set from outside (Ctrl-C) stops them too.
-    """
-    pending: queue.SimpleQueue[T] = queue.SimpleQueue()
-    for item in items:
-        pending.put(item)
-    errors: list[BaseException] = []
-
-    def loop() -> None:
-        try:
-            with session() as work:
-                while not stop.is_set():
-                    try:
-                        item = pending.get_nowait()
-                    except queue.Empty:
-                        return
-                    work(item)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
-            errors.append(exc)
-            stop.set()
-
-    workers = [threading.Thread(target=loop, daemon=True, name=f"worker-{i}") for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    try:
-        for worker in workers:
-            worker.join()
-    except BaseException:
-        stop.set()
-        raise
-    if errors:
-        raise errors[0]
-
-
 # ---------------------------------------------------------------------------------------- the flow
 
-class FlowEnvironment:
-    """Mongo, a vhost, the cluster, the webhook receiver, 3 partners and one endpoint; all undone by ``stack``."""
+class FlowEnvironment(Environment):
+    """The cluster, the webhook receiver, 3 partners and one endpoint; all undone by ``stack``."""
 
     def __init__(self, stack: ExitStack, workdir: Path):
-        self.log_dir = workdir / "log"
-        self.mongo_uri = os.environ.get("MONGO_URI", "")
-        self.embedded_mongo = not self.mongo_uri
-        if self.embedded_mongo:
-            server = EmbeddedMongo(workdir / "mongo", port=free_port())
-            stack.callback(server.stop)
-            server.start()
-            self.mongo_uri = server.uri
-        ensure_rabbitmq(broker.BASE_URI)
-        vhost = broker.create_vhost()
-        stack.callback(broker.delete_vhost, vhost)
-        self.amqp_uri = broker.uri_for(vhost)
-
-        self.prefix = f"bench{uuid.uuid4().hex[:8]}_"
-        self.mongo: pymongo.MongoClient = pymongo.MongoClient(self.mongo_uri, tz_aware=True,
-                                                               serverSelectionTimeoutMS=5000)
-        stack.callback(self.mongo.close)
-        stack.callback(self._drop_databases)
-        key = "syn_admin_" + secrets.token_urlsafe(16)
-        self.cluster = Cluster(env=isolated_env(self.amqp_uri, self.mongo_uri, self.prefix, key),
-                               log_dir=self.log_dir)
-        stack.callback(self.cluster.stop)
-        self.cluster.start()
+        super().__init__(stack, workdir)
         self.webhook = WebhookServer().start()
         stack.callback(self.webhook.stop)
-        self.key = key
-        self.api = Api(self.cluster.gateway_url, key)
         self.organizers = [self._expect(self.api.post("/v1/partners", payload), 201)["id"] for payload in PARTNERS]
         self._expect(self.api.post("/v1/webhook-endpoints", {
             "owner_partner_id": self.organizers[2], "url": self.webhook.url + HOOK_PATH,
             "event_types": [EVENT_TYPE]}), 201)
-
-    @staticmethod
-    def _expect(response: Any, status: int) -> dict:
-        if response.status_code != status:
-            raise RuntimeError(f"{response.request.method} {response.url}: {response.status_code} {response.text}")
-        return response.json()
-
-    def _drop_databases(self) -> None:
-        for service in SERVICE_DATABASES:
-            with contextlib.suppress(pymongo.errors.PyMongoError):
-                self.mongo.drop_database(f"{self.prefix}{service}")
-
-    def db(self, service: str) -> pymongo.database.Database:
-        """The database of one service."""
-        return self.mongo[f"{self.prefix}{service}"]
-
-    @contextlib.contextmanager
-    def api_session(self, call: Callable[[Api, T], None]) -> Iterator[Callable[[T], None]]:
-        """A thread's own HTTP client (requests sessions are not shared between threads)."""
-        api = Api(self.cluster.gateway_url, self.key)
-        try:
-            yield lambda item: call(api, item)
-        finally:
-            api.session.close()
 
     def activity(self, index: int) -> dict:
         """The draft of one joint activity: the faculty leads, the youth league and the museum co-organize."""
@@ -533,11 +438,6 @@ def stop_readers_and_join(readers: list[QueueReader], stop: threading.Event) -> 
 
 # ---------------------------------------------------------------------------------------------- output
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    """A number for the table, or a dash."""
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 def render(results: dict[str, Any]) -> str:
     """The human-readable table of a run."""
     flow, base, ratios = results.get("flow"), results.get("baseline"), results.get("ratios", {})
@@ -570,23 +470,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def git_state() -> dict[str, Any]:
-    """The commit measured and whether the work tree had changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
-
-
-def save_logs(workdir: Path, stamp: str) -> Path | None:
-    """Copy the services' logs next to the results (after a failure), so they outlive the temporary folder."""
-    source = workdir / "log"
-    if not source.is_dir():
-        return None
-    target = RESULTS_DIR / f"fanout-{stamp}-logs"
-    shutil.copytree(source, target, dirs_exist_ok=True)
-    return target
-
-
 # ------------------------------------------------------------------------------------------------ main
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -607,70 +490,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def raise_keyboard_interrupt(signum: int, _frame: Any) -> None:
-    """SIGTERM ends the run like Ctrl-C: through the cleanup."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the flow and the baseline, print and save the figures, and undo everything started."""
     args = parse_args(argv)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
-    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
-    stop = threading.Event()
-    stack = ExitStack()
-    workdir = Path(tempfile.mkdtemp(prefix="synergy-bench-"))
-    stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+    return run_guarded("fanout", lambda stack, workdir, stop, stamp: measure(args, stack, workdir, stop, stamp))
+
+
+def measure(args: argparse.Namespace, stack: ExitStack, workdir: Path, stop: threading.Event, stamp: str) -> int:
+    """The flow, then the baseline; figures printed and saved. 0 when every activity and message completed."""
     results: dict[str, Any] = {
         "benchmark": "fanout", "started_at": stamp,
         "config": {"activities": args.activities, "concurrency": args.concurrency, "timeout_s": args.timeout,
                    "message_bytes": args.message_bytes, "prefetch": args.prefetch,
                    "baseline_queue_type": args.baseline_queue_type},
-        "host": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                 "load_avg_at_start": os.getloadavg()},
+        "host": host_state(),
         "git": git_state(),
     }
-    try:
-        # The flow's environment is stopped before the baseline runs, so that the idle services do not share the
-        # CPUs with it; entered on the outer stack too, so that an error or Ctrl-C anywhere still undoes it.
-        flow_stack = stack.enter_context(ExitStack())
-        results["flow"] = run_flow(flow_stack, workdir, args, stop)
-        print("flow: stopping the cluster ...", flush=True)
-        flow_stack.close()
-        if not args.skip_baseline:
-            base_stack = stack.enter_context(ExitStack())
-            results["baseline"] = run_baseline(base_stack, args, stop)
-            base_stack.close()
-        flow, base = results["flow"], results.get("baseline")
-        if base:
-            results["ratios"] = {
-                "throughput": ratio(flow["throughput_per_s"], base["throughput_per_s"]),
-                "p50": ratio(flow["latency_ms"]["p50"], base["latency_ms"]["p50"]),
-                "p99": ratio(flow["latency_ms"]["p99"], base["latency_ms"]["p99"]),
-            }
-        results["host"]["load_avg_at_end"] = os.getloadavg()  # other work on the machine skews the figures
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"fanout-{stamp}.json"
-        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-        print("\n" + render(results) + f"\n\nresults: {path.relative_to(ROOT)}", flush=True)
-        complete = results["flow"]["completed"] == args.activities and (
-            not base or base["completed"] == args.activities)
-        return 0 if complete else 1
-    except KeyboardInterrupt:
-        stop.set()
-        print("\ninterrupted; cleaning up ...", file=sys.stderr, flush=True)
-        return 130
-    except BaseException:
-        stop.set()
-        kept = save_logs(workdir, stamp)
-        if kept:
-            print(f"service logs kept in {kept}", file=sys.stderr, flush=True)
-        raise
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.close()
+    # The flow's environment is stopped before the baseline runs, so that the idle services do not share the
+    # CPUs with it; entered on the outer stack too, so that an error or Ctrl-C anywhere still undoes it.
+    flow_stack = stack.enter_context(ExitStack())
+    results["flow"] = run_flow(flow_stack, workdir, args, stop)
+    print("flow: stopping the cluster ...", flush=True)
+    flow_stack.close()
+    if not args.skip_baseline:
+        base_stack = stack.enter_context(ExitStack())
+        results["baseline"] = run_baseline(base_stack, args, stop)
+        base_stack.close()
+    flow, base = results["flow"], results.get("baseline")
+    if base:
+        results["ratios"] = {
+            "throughput": ratio(flow["throughput_per_s"], base["throughput_per_s"]),
+            "p50": ratio(flow["latency_ms"]["p50"], base["latency_ms"]["p50"]),
+            "p99": ratio(flow["latency_ms"]["p99"], base["latency_ms"]["p99"]),
+        }
+    results["host"]["load_avg_at_end"] = os.getloadavg()  # other work on the machine skews the figures
+    path = save_results("fanout", stamp, results)
+    print("\n" + render(results) + f"\n\nresults: {path.relative_to(ROOT)}", flush=True)
+    complete = results["flow"]["completed"] == args.activities and (
+        not base or base["completed"] == args.activities)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":
