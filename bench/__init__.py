@@ -1,4 +1,4 @@
-"""Benchmarks of the Synergy cluster on this machine; see ``bench/fanout.py``."""
+"""Benchmarks of the Synergy cluster on this machine; see ``bench/fanout.py`` and ``bench/export.py``."""
 from __future__ import annotations
 
 import os

@@ -105,9 +105,10 @@ def run_on_threads(items: list[T], threads: int, session: Callable[[], AbstractC
 # ---------------------------------------------------------------------------------------- the cluster
 
 class Environment:
-    """Mongo, a vhost and the cluster with an admin key; all undone by ``stack``."""
+    """Mongo, a vhost and the cluster with an admin key; all undone by ``stack``. ``settings``: environment
+    variables of the services on top of the isolated defaults."""
 
-    def __init__(self, stack: ExitStack, workdir: Path):
+    def __init__(self, stack: ExitStack, workdir: Path, settings: dict[str, str] | None = None):
         self.log_dir = workdir / "log"
         self.mongo_uri = os.environ.get("MONGO_URI", "")
         self.embedded_mongo = not self.mongo_uri
@@ -127,7 +128,7 @@ class Environment:
         stack.callback(self.mongo.close)
         stack.callback(self._drop_databases)
         key = "syn_admin_" + secrets.token_urlsafe(16)
-        self.cluster = Cluster(env=isolated_env(self.amqp_uri, self.mongo_uri, self.prefix, key),
+        self.cluster = Cluster(env=isolated_env(self.amqp_uri, self.mongo_uri, self.prefix, key) | (settings or {}),
                                log_dir=self.log_dir)
         stack.callback(self.cluster.stop)
         self.cluster.start()
