@@ -3,11 +3,12 @@
 ``.venv/bin/python -m bench.export [--activities N] [--per-activity M] [--repeat R]`` (or ``python -m bench.export``
 from the repository root, which re-runs itself under ``.venv``).
 
-The data: an environment of its own like the end-to-end tests (embedded Mongo-wire server unless MONGO_URI is set,
-a fresh RabbitMQ vhost, the five service processes, without the per-key rate limit), one partner, and N activities, all set up through the HTTP
-API as an organizer would (not timed): each is created, submitted, approved and published, starts an hour from
-now, gets M registrations that are all checked in by their codes, and V volunteer sign-ups on one shift whose
-hours are confirmed. So every activity has M + V participation rows, written by the events service itself.
+The data: an environment of its own like the end-to-end tests (embedded Mongo-wire server unless MONGO_URI is
+set, a fresh RabbitMQ vhost, the five service processes, without the per-key rate limit), one partner, and N
+activities, all set up through the HTTP API as an organizer would (not timed): each is created, submitted,
+approved and published, starts an hour from now, gets M registrations that are all checked in by their codes, and
+V volunteer sign-ups on one shift whose hours are confirmed. So every activity has M + V participation rows,
+written by the events service itself.
 
 Timed, each R times over the day range the activities start in:
 
