@@ -104,6 +104,13 @@ def run_on_threads(items: list[T], threads: int, session: Callable[[], AbstractC
 
 # ---------------------------------------------------------------------------------------- the cluster
 
+def expect(response: Any, status: int = 200) -> dict:
+    """The JSON of an answer with the expected status; anything else stops the run."""
+    if response.status_code != status:
+        raise RuntimeError(f"{response.request.method} {response.url}: {response.status_code} {response.text}")
+    return response.json()
+
+
 class Environment:
     """Mongo, a vhost and the cluster with an admin key; all undone by ``stack``. ``settings``: environment
     variables of the services on top of the isolated defaults."""
@@ -134,12 +141,6 @@ class Environment:
         self.cluster.start()
         self.key = key
         self.api = Api(self.cluster.gateway_url, key)
-
-    @staticmethod
-    def _expect(response: Any, status: int) -> dict:
-        if response.status_code != status:
-            raise RuntimeError(f"{response.request.method} {response.url}: {response.status_code} {response.text}")
-        return response.json()
 
     def _drop_databases(self) -> None:
         for service in SERVICE_DATABASES:

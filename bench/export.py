@@ -51,6 +51,7 @@ except ModuleNotFoundError:  # e.g. `python -m bench.export` with a Python outsi
 
 from bench._cluster import (
     Environment,
+    expect,
     fmt,
     git_state,
     host_state,
@@ -76,13 +77,6 @@ Row = tuple[str, str, bool, float]  # person id, activity id, attended, voluntee
 
 
 # ------------------------------------------------------------------------------------------------ set-up
-
-def expect(response: Any, status: int = 200) -> dict:
-    """The JSON of an answer with the expected status; anything else stops the run."""
-    if response.status_code != status:
-        raise RuntimeError(f"{response.request.method} {response.url}: {response.status_code} {response.text}")
-    return response.json()
-
 
 def at(hours: float) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()

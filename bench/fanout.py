@@ -48,6 +48,7 @@ except ModuleNotFoundError:  # e.g. `python -m bench.fanout` with a Python outsi
 
 from bench._cluster import (
     Environment,
+    expect,
     fmt,
     git_state,
     host_state,
@@ -122,8 +123,8 @@ class FlowEnvironment(Environment):
         super().__init__(stack, workdir)
         self.webhook = WebhookServer().start()
         stack.callback(self.webhook.stop)
-        self.organizers = [self._expect(self.api.post("/v1/partners", payload), 201)["id"] for payload in PARTNERS]
-        self._expect(self.api.post("/v1/webhook-endpoints", {
+        self.organizers = [expect(self.api.post("/v1/partners", payload), 201)["id"] for payload in PARTNERS]
+        expect(self.api.post("/v1/webhook-endpoints", {
             "owner_partner_id": self.organizers[2], "url": self.webhook.url + HOOK_PATH,
             "event_types": [EVENT_TYPE]}), 201)
 
