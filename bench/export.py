@@ -70,7 +70,7 @@ from tests.support.api import Api
 
 ORGANIZER = {"name": {"zh": "历史学院", "en": "School of History"}, "level": "campus", "kind": "faculty",
              "themes": ["history"]}
-# the set-up makes tens of thousands of requests with one key; the export is measured, not the gateway's limit
+# the set-up makes about ten thousand requests with one key (defaults); the export is measured, not the gateway's limit
 SETTINGS = {"API_RATE_LIMIT_PER_MINUTE": "0"}
 ROSTER_BATCH = 100  # rosters read at a time, as services/events/usecases.py reads them for the export
 Row = tuple[str, str, bool, float]  # person id, activity id, attended, volunteer hours
