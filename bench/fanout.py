@@ -5,11 +5,11 @@ repository root, which re-runs itself under ``.venv``).
 
 The flow: an environment of its own like the end-to-end tests (embedded Mongo-wire server unless MONGO_URI is
 set, a fresh RabbitMQ vhost, the five service processes, a real webhook receiver), 3 partners and one webhook
-endpoint for ``activity.published``. N activities are created (not timed), then published over HTTP by C
-threads. An activity is complete when its last reaction exists: 3 collaborations (partners), 1 survey
-(evaluation), 3 inbox items (notify) and 1 webhook received. Reaction times are the documents' own server-side
-timestamps (``recorded_at``, ``prepared_at``, ``created_at``: taken when the handler starts its work) and the
-webhook's arrival time; latency is from the moment the publish request was sent.
+endpoint for ``activity.published`` (the museum qualified). N activities are created, submitted and approved (not
+timed), then published over HTTP by C threads. An activity is complete when its last reaction exists: 3
+collaborations (partners), 1 survey (evaluation), 3 inbox items (notify) and 1 webhook received. Reaction times
+are the documents' own server-side timestamps (``recorded_at``, ``prepared_at``, ``created_at``: taken when the
+handler starts its work) and the webhook's arrival time; latency is from the moment the publish request was sent.
 
 The baseline: the same fan-out on raw pika in a vhost of its own: a durable topic exchange, 4 durable queues,
 persistent ~1 KB messages published with confirms by C threads, 4 consumer threads (one connection each)
@@ -75,6 +75,8 @@ BASELINE_EXCHANGE = "bench.events"
 BASELINE_QUEUES = ("bench.partners", "bench.evaluation", "bench.notify", "bench.webhook")
 NAMEKO_PREFETCH = 10  # nameko's QueueConsumer prefetches max_workers messages (services/common/config.py)
 
+REVIEW_SCORES = {"legal_qualification": 5, "resource_fit": 5, "reputation": 4, "safety_compliance": 4,
+                 "past_performance": 4}
 PARTNERS = (
     {"name": {"zh": "历史学院", "en": "School of History"}, "level": "campus", "kind": "faculty",
      "themes": ["history"]},
@@ -120,13 +122,22 @@ class FlowEnvironment(Environment):
     """The cluster, the webhook receiver, 3 partners and one endpoint; all undone by ``stack``."""
 
     def __init__(self, stack: ExitStack, workdir: Path):
-        super().__init__(stack, workdir)
+        super().__init__(stack, workdir, settings={"API_RATE_LIMIT_PER_MINUTE": "0"})  # one key sends it all
         self.webhook = WebhookServer().start()
         stack.callback(self.webhook.stop)
         self.organizers = [expect(self.api.post("/v1/partners", payload), 201)["id"] for payload in PARTNERS]
+        self.qualify(self.organizers[2])  # an outside partner organizes published activities once approved
         expect(self.api.post("/v1/webhook-endpoints", {
             "owner_partner_id": self.organizers[2], "url": self.webhook.url + HOOK_PATH,
             "event_types": [EVENT_TYPE]}), 201)
+
+    def qualify(self, partner_id: str) -> None:
+        """The qualification review of an outside partner: started, scored by two reviewers, approved."""
+        expect(self.api.post(f"/v1/partners/{partner_id}/review"), 200)
+        for reviewer in ("张", "李"):
+            expect(self.api.post(f"/v1/partners/{partner_id}/review/scores",
+                                 {"reviewer": reviewer, "scores": REVIEW_SCORES}), 200)
+        expect(self.api.post(f"/v1/partners/{partner_id}/review/decision", {"outcome": "approved"}), 200)
 
     def activity(self, index: int) -> dict:
         """The draft of one joint activity: the faculty leads, the youth league and the museum co-organize."""
@@ -138,14 +149,19 @@ class FlowEnvironment(Environment):
 
 
 def create_activities(flow: FlowEnvironment, count: int, threads: int, stop: threading.Event) -> list[str]:
-    """Create ``count`` draft activities (untimed); their ids in creation order."""
+    """Create ``count`` activities and have them approved, ready to publish (untimed); ids in creation order."""
     created: dict[int, str] = {}
 
     def create(api: Api, index: int) -> None:
         response = api.post("/v1/activities", flow.activity(index))
         if response.status_code != 201:
             raise RuntimeError(f"creating activity {index}: {response.status_code} {response.text}")
-        created[index] = response.json()["id"]
+        activity_id = response.json()["id"]
+        for step in ("submit", "approve"):
+            response = api.post(f"/v1/activities/{activity_id}/{step}")
+            if response.status_code != 200:
+                raise RuntimeError(f"{step} {activity_id}: {response.status_code} {response.text}")
+        created[index] = activity_id
 
     run_on_threads(list(range(count)), threads, lambda: flow.api_session(create), stop)
     return [created[index] for index in range(count)]
