@@ -633,7 +633,7 @@ class EventsApp:
                     and starts <= activity["starts_at"] < ends and activity["status"] in CALENDAR_STATUSES:
                 rows = transcript.rows_of(activity, self.store.roster(activity_id), self.display_timezone)
                 yield from (row for row in rows if row["person_id"] > person_id)
-        batch_size = 100
+        batch_size = 4  # grows: a page of a few rows reads a few activities, a whole CSV reads 128 at a time
         while True:
             batch = self.store.find(starts_from=starts, starts_before=ends, after_key=after_key,
                                     statuses=CALENDAR_STATUSES, limit=batch_size)
@@ -644,6 +644,7 @@ class EventsApp:
             if len(batch) < batch_size:
                 return
             after_key = self.store.sort_key_of(batch[-1])
+            batch_size = min(batch_size * 2, 128)
 
     def participation_export(self, query: dict | None) -> dict:
         """One page of everyone's participation over a date range or a term (transcript.py)."""

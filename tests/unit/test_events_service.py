@@ -507,3 +507,28 @@ def test_the_participation_export_pages_everyone_over_a_range_or_term_and_refuse
         assert field in refused.value.details["errors"], (bad, refused.value.details)
     with pytest.raises(ValidationFailed):
         service.participation_csv({"term": "2026-autumn", "limit": 5})
+
+
+def test_the_participation_export_reads_on_across_growing_batches_of_activities(world):
+    service, store, clock = world
+    made = []
+    for n in range(11):  # more than the first few batches of activities the export reads at a time
+        starts = START + timedelta(hours=3 * n)
+        act = published(service, starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=2)).isoformat())
+        code = service.register(act["id"], {"person_id": f"p{n:02d}", "email": f"p{n}@uni.edu"})["code"]
+        clock.now = starts + timedelta(minutes=1)
+        service.check_in(act["id"], {"code": code}, GROUP)
+        made.append(act["id"])
+    span = {"from": "2026-12-01", "to": "2026-12-31"}
+    whole = service.participation_export(dict(span, limit=200))
+    assert [(r["person_id"], r["activity_id"]) for r in whole["items"]] == [
+        (f"p{n:02d}", made[n]) for n in range(11)]
+    pages, cursor = [], None
+    while True:
+        page = service.participation_export(dict(span, limit=3, **({"cursor": cursor} if cursor else {})))
+        pages += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == whole["items"]
+    assert len(service.participation_csv(span).splitlines()) == 12
