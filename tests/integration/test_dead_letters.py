@@ -30,17 +30,16 @@ def failing_service(vhost_uri, tmp_path):
                             stdout=log, stderr=subprocess.STDOUT)
     queue = handler_queue_name("failing", "on_survey_prepared")
 
-    def queue_exists():
+    def consuming():  # declared, bound, then consumed: a consumer means a message published now reaches it
         connection = pika.BlockingConnection(pika.URLParameters(vhost_uri))
         try:
-            connection.channel().queue_declare(queue, passive=True)
-            return True
+            return connection.channel().queue_declare(queue, passive=True).method.consumer_count > 0
         except pika.exceptions.ChannelClosedByBroker:
             return False
         finally:
             if connection.is_open:
                 connection.close()
-    eventually(queue_exists, timeout=30, interval=0.3)
+    eventually(consuming, timeout=30, interval=0.3)
     yield attempts, succeed
     proc.terminate()
     proc.wait(20)
