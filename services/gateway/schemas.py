@@ -59,24 +59,16 @@ class PageQuery(StrictSchema):
 # The query strings of the services' lists as clients send them: ``cursor``, and the deprecated old name where
 # there was one (the gateway passes the cursor on under the name each service reads).
 
-class PartnerQuery(partner_schemas.PartnerFilter):
-    cursor = cursor_field(partner_schemas.PartnerFilter._declared_fields["after"])
-    after = cursor_field(partner_schemas.PartnerFilter._declared_fields["after"], deprecated=True)
+def paged_query(name: str, service_query: type[Schema], old_name: str) -> type[Schema]:
+    """A service's list query with ``cursor`` and the deprecated ``old_name`` it read the cursor by."""
+    like = service_query._declared_fields[old_name]
+    return type(name, (service_query,), {"cursor": cursor_field(like), old_name: cursor_field(like, deprecated=True)})
 
 
-class AgreementQuery(partner_schemas.AgreementFilter):
-    cursor = cursor_field(partner_schemas.AgreementFilter._declared_fields["after"])
-    after = cursor_field(partner_schemas.AgreementFilter._declared_fields["after"], deprecated=True)
-
-
-class DeliveryPageQuery(notify_schemas.DeliveryQuery):
-    cursor = cursor_field(notify_schemas.DeliveryQuery._declared_fields["before"])
-    before = cursor_field(notify_schemas.DeliveryQuery._declared_fields["before"], deprecated=True)
-
-
-class InboxPageQuery(notify_schemas.InboxQuery):
-    cursor = cursor_field(notify_schemas.InboxQuery._declared_fields["before"])
-    before = cursor_field(notify_schemas.InboxQuery._declared_fields["before"], deprecated=True)
+PartnerQuery = paged_query("PartnerQuery", partner_schemas.PartnerFilter, "after")
+AgreementQuery = paged_query("AgreementQuery", partner_schemas.AgreementFilter, "after")
+DeliveryPageQuery = paged_query("DeliveryPageQuery", notify_schemas.DeliveryQuery, "before")
+InboxPageQuery = paged_query("InboxPageQuery", notify_schemas.InboxQuery, "before")
 
 
 # Answers
