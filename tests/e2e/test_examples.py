@@ -150,9 +150,8 @@ def ingress_consumed(amqp_uri: str) -> bool:
 
 @pytest.mark.cluster
 def test_the_youth_league_publishes_over_the_bus_and_gets_the_answer(cluster):
-    if not ingress_consumed(cluster.amqp_uri):
-        pytest.skip(f"the ingress is not there: no {INGRESS_EXCHANGE} exchange with the events service "
-                    f"consuming {INGRESS_QUEUE}")
+    assert eventually(lambda: ingress_consumed(cluster.amqp_uri), timeout=15), \
+        f"no {INGRESS_EXCHANGE} exchange with the events service consuming {INGRESS_QUEUE}"
     client = SynergyClient(cluster.cluster.gateway_url, cluster.key)
     league = client.register_partner(LEAGUE)
     accepted = run_example("youth_league_bus", "submit", "--lead", league.id, env=example_env(cluster))

@@ -139,11 +139,17 @@ def _management(method: str, path: str, body: dict | None = None):
         return json.loads(response.read() or b"null")
 
 
-def test_a_connection_closed_by_the_broker_is_reopened_and_the_message_published(vhost_uri, responder):
+def need_management(why: str) -> None:
+    """The management API is part of the test set-up (bin/test and .ci/run enable it): without it, fail, saying so."""
     try:
         _management("GET", "overview")
-    except OSError:
-        pytest.skip("needs the RabbitMQ management API to close a connection from the broker's side")
+    except OSError as exc:
+        pytest.fail(f"the RabbitMQ management API ({broker.MANAGEMENT}) is needed {why}: {exc}; "
+                    "enable it with `rabbitmq-plugins enable rabbitmq_management`")
+
+
+def test_a_connection_closed_by_the_broker_is_reopened_and_the_message_published(vhost_uri, responder):
+    need_management("to close a connection from the broker's side")
     vhost = quote(unquote(urlsplit(vhost_uri).path.lstrip("/")), safe="")
 
     def connections() -> set[str]:
@@ -164,10 +170,7 @@ def test_a_connection_closed_by_the_broker_is_reopened_and_the_message_published
 
 
 def test_a_campus_user_that_may_not_declare_queues_uses_the_reply_queue_made_for_it(vhost_uri, responder):
-    try:
-        _management("GET", "overview")
-    except OSError:
-        pytest.skip("needs the RabbitMQ management API to make a restricted user")
+    need_management("to make a restricted user")
     vhost = unquote(urlsplit(vhost_uri).path.lstrip("/"))
     user, password, replies = f"campus-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex, "synergy.replies.campus-test"
     responder(accept)
