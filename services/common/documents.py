@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
@@ -109,6 +110,19 @@ def update(collection: Collection, doc_id: str, change: Callable[[dict], Iterabl
         except ConcurrentUpdate:
             log.debug("retrying update of %s after a concurrent write", doc_id)
     raise ConcurrentUpdate(f"{doc_id} is being changed by others too often; try again", {"id": doc_id})
+
+
+def change_model(collection: Collection, doc_id: str, change: Callable[[Any], Iterable[Envelope] | None],
+                 load: Callable[[dict], Any], dump: Callable[[Any], dict], *, applied_event: str | None = None,
+                 expected_rev: int | None = None) -> dict | None:
+    """``update`` of a domain object: ``load`` it from the document, let ``change`` act on it and return its
+    events, ``dump`` it back; the object and its events in one write."""
+    def apply(doc: dict) -> Iterable[Envelope] | None:
+        model = load(doc)
+        events = change(model)
+        doc.update(dump(model))
+        return events
+    return update(collection, doc_id, apply, applied_event=applied_event, expected_rev=expected_rev)
 
 
 def put(collection: Collection, doc: dict, *, expected_rev: int | None = None) -> dict:

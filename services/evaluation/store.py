@@ -87,12 +87,7 @@ class EvaluationStore:
     def change_survey(self, survey_id: str, change, expected_rev: int | None = None) -> dict:
         """Apply ``change(survey) -> [Envelope]`` with its events in one write (compare-and-set; only on
         ``expected_rev`` when given, else ``PreconditionFailed``)."""
-        def apply(doc: dict) -> list[Envelope]:
-            survey = _survey(doc)
-            events = change(survey)
-            doc.update(_survey_doc(survey))
-            return events
-        return documents.update(self.surveys, survey_id, apply, expected_rev=expected_rev)
+        return documents.change_model(self.surveys, survey_id, change, _survey, _survey_doc, expected_rev=expected_rev)
 
     def surveys_of(self, activity_id: str) -> list[dict]:
         found = self.surveys.find({"activity_id": activity_id}).sort("_id", ASCENDING)

@@ -128,13 +128,8 @@ class EventsStore:
                expected_rev: int | None = None) -> dict | None:
         """Apply ``change(activity) -> [Envelope]`` atomically with the events it returns (only on ``expected_rev``
         when given, else ``PreconditionFailed``)."""
-        def apply(doc: dict) -> list[Envelope]:
-            activity = _from_doc(doc)
-            events = change(activity)
-            doc.update(_to_doc(activity))
-            return events
-        return _public_activity(documents.update(self.activities, activity_id, apply, applied_event=applied_event,
-                                                 expected_rev=expected_rev))
+        return _public_activity(documents.change_model(self.activities, activity_id, change, _from_doc, _to_doc,
+                                                       applied_event=applied_event, expected_rev=expected_rev))
 
     def find(self, *, organizer=None, theme=None, path=None, type=None, series=None, status=None, q=None,
              starts_from=None, starts_before=None, after_key=None, statuses=(), limit=50) -> list[dict]:
@@ -207,12 +202,7 @@ class EventsStore:
         return [_venue(doc) for doc in self.venues.find({}).sort("_id", ASCENDING).limit(500)]
 
     def change_venue(self, venue_id: str, change: Change) -> Venue:
-        def apply(doc: dict) -> list[Envelope]:
-            venue = _venue(doc)
-            events = change(venue)
-            doc.update(_venue_doc(venue))
-            return events
-        return _venue(documents.update(self.venues, venue_id, apply))
+        return _venue(documents.change_model(self.venues, venue_id, change, _venue, _venue_doc))
 
     # rosters ------------------------------------------------------------------------------------------------
     def roster(self, activity_id: str) -> Roster:
@@ -222,13 +212,7 @@ class EventsStore:
     def change_roster(self, activity_id: str, change: Change) -> Roster:
         """Apply ``change(roster) -> [Envelope]`` atomically; the roster is made on first use."""
         documents.insert_once(self.rosters, _roster_doc(Roster(activity_id)))
-
-        def apply(doc: dict) -> list[Envelope]:
-            roster = _roster(doc)
-            events = change(roster)
-            doc.update(_roster_doc(roster))
-            return events
-        return _roster(documents.update(self.rosters, activity_id, apply))
+        return _roster(documents.change_model(self.rosters, activity_id, change, _roster, _roster_doc))
 
     def rosters_for(self, activity_ids: list[str]) -> dict[str, Roster]:
         found = self.rosters.find({"_id": {"$in": list(activity_ids)}}) if activity_ids else []

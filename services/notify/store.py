@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields
 from datetime import datetime
+from functools import partial
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
@@ -90,12 +91,8 @@ class NotifyStore:
                         expected_rev: int | None = None) -> tuple[Endpoint, int]:
         """Load, let the domain change it, save with its events in the same write (retried on races; only on
         ``expected_rev`` when given, else ``PreconditionFailed``). Returns the endpoint and its new revision."""
-        def apply(doc: dict):
-            endpoint = _load(Endpoint, doc)
-            events = change(endpoint)
-            doc.update(_doc(endpoint))
-            return events
-        saved = documents.update(self.endpoints, endpoint_id, apply, expected_rev=expected_rev)
+        saved = documents.change_model(self.endpoints, endpoint_id, change, partial(_load, Endpoint), _doc,
+                                       expected_rev=expected_rev)
         return _load(Endpoint, saved), documents.revision_of(saved)
 
     # deliveries and emails: work queues with leases

@@ -48,18 +48,6 @@ def _agreement_of(doc: dict) -> Agreement:
     return Agreement(id=doc["_id"], **{k: v for k, v in doc.items() if k in _AGREEMENT_FIELDS and k != "id"})
 
 
-def _change(collection, doc_id: str, change: Callable, load: Callable, dump: Callable,
-            expected_rev: int | None = None) -> dict:
-    """Load the aggregate, let ``change`` act on it, save it with the events it returns, in one write (only on
-    ``expected_rev`` when given)."""
-    def apply(doc: dict) -> list[Envelope]:
-        aggregate = load(doc)
-        events = change(aggregate)
-        doc.update(dump(aggregate))
-        return events
-    return documents.update(collection, doc_id, apply, expected_rev=expected_rev)
-
-
 def _shown(doc: dict | None) -> dict | None:
     shown = documents.versioned(doc)
     if shown is not None:
@@ -141,7 +129,8 @@ class PartnerStore:
         """Apply ``change(partner) -> [Envelope]`` and save it with its events in one write (``PreconditionFailed``
         if ``expected_rev`` is given and the partner is at another revision)."""
         try:
-            return _shown(_change(self.partners, partner_id, change, _partner_of, _partner_doc, expected_rev))
+            return _shown(documents.change_model(self.partners, partner_id, change, _partner_of, _partner_doc,
+                                                       expected_rev=expected_rev))
         except DuplicateKeyError:
             raise Conflict("Another partner has this name.", {"field": "name"}) from None
 
@@ -214,7 +203,8 @@ class PartnerStore:
         return [documents.public(doc) for doc in self.agreements.find(query).sort("_id", ASCENDING).limit(limit)]
 
     def change_agreement(self, agreement_id: str, change: Callable[[Agreement], list[Envelope]]) -> dict:
-        return documents.public(_change(self.agreements, agreement_id, change, _agreement_of, _agreement_doc))
+        return documents.public(documents.change_model(self.agreements, agreement_id, change, _agreement_of,
+                                                       _agreement_doc))
 
     def agreements_due(self, today: str, limit: int = 500) -> list[str]:
         """Agreements in force whose next notice day has come."""
