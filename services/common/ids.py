@@ -1,6 +1,8 @@
 """Identifiers: a short type prefix and a ULID, so ids sort by creation time and say what they name."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import time
 
@@ -19,3 +21,9 @@ def ulid() -> str:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{ulid()}"
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """The same parts always name the same object (an id a redelivered message finds again), 26 characters."""
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    return f"{prefix}_" + base64.b32encode(digest).decode().lower()[:26]

@@ -9,10 +9,9 @@ suspended, rejected or retired; it opens again when both are right again.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 from datetime import datetime
 
+from services.common import ids
 from services.common.contracts.partners import space_key
 from services.events.venues import Venue
 
@@ -21,8 +20,7 @@ CLOSED_STANDING = ("suspended", "rejected", "retired")
 
 
 def venue_id_of(partner_id: str, key: str) -> str:
-    digest = hashlib.sha256(f"{partner_id}|{key}".encode()).digest()
-    return "ven_" + base64.b32encode(digest).decode().lower()[:26]
+    return ids.derived_id("ven", partner_id, key)
 
 
 def new_venue(partner_id: str, space: dict, now: datetime) -> Venue:

@@ -5,8 +5,6 @@ Domain refusals become the declared errors of services.common.errors here, and n
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -72,8 +70,7 @@ def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
 
 def ingress_activity_id(sender: str, message_id: str) -> str:
     """The same request (sender, message id) always makes the same activity: a redelivery creates nothing."""
-    digest = hashlib.sha256(f"{sender}|{message_id}".encode()).digest()
-    return "act_" + base64.b32encode(digest).decode().lower()[:26]
+    return ids.derived_id("act", sender, message_id)
 
 
 def view_of(activity: JointActivity) -> ActivityView:
