@@ -5,8 +5,10 @@ retried on fresh state. A document's pending events (``outbox``) are written in 
 write as the change that caused them, so the two are atomic on every MongoDB deployment, replica set or not.
 The relay (outbox.py) publishes them and removes them.
 
-The object's own *revision* (``_version``, shown as ``revision``) moves with every ``insert``/``replace``/``update``
-but not when the relay removes sent events (which moves ``_rev`` only). A caller that changes a copy it read
+The object's own *revision* (``_version``, shown as ``revision``) moves when its content changes or it raises
+events; not when the relay removes sent events, nor when an ``update`` leaves the content as it was (a consumer
+recording that it applied an event that changed nothing moves ``_rev`` only). So a copy a caller read stays
+current until the object itself changes. A caller that changes a copy it read
 (HTTP ``If-Match``) names the revision it read (``expected_rev``): the change is made only if the document is
 still at that revision, else ``PreconditionFailed`` and nothing is written. The check is inside the ``_rev``
 compare-and-set loop, so no other change can slip in between the check and the write.
@@ -20,6 +22,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import bson
+import bson.errors
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 
 APPLIED_KEEP = 500  # event ids remembered per document for idempotent consumers
 MAX_ATTEMPTS = 20
+BOOKKEEPING = ("_id", "_rev", "_version", "_applied", "outbox", "outbox_pending")  # storage's, not the object's
 
 
 def with_events(doc: dict, events: Iterable[Envelope]) -> dict:
@@ -57,12 +62,15 @@ def insert_once(collection: Collection, doc: dict, events: Iterable[Envelope] = 
         return False
 
 
-def replace(collection: Collection, doc: dict, events: Iterable[Envelope] = ()) -> dict:
-    """Write the whole document if nobody changed it since it was read; else ``ConcurrentUpdate``."""
+def replace(collection: Collection, doc: dict, events: Iterable[Envelope] = (), *,
+            content_changed: bool = True) -> dict:
+    """Write the whole document if nobody changed it since it was read; else ``ConcurrentUpdate``.
+
+    ``content_changed=False``: only bookkeeping changed (``_applied``), the object's revision stays."""
     expected = doc["_rev"]
     new = with_events(dict(doc), events)
     new["_rev"] = expected + 1
-    new["_version"] = revision_of(doc) + 1
+    new["_version"] = revision_of(doc) + (1 if content_changed else 0)
     result = collection.replace_one({"_id": doc["_id"], "_rev": expected}, new)
     if result.matched_count != 1:
         raise ConcurrentUpdate(f"{doc['_id']} changed while being updated")
@@ -92,6 +100,8 @@ def update(collection: Collection, doc_id: str, change: Callable[[dict], Iterabl
     With ``applied_event``, the event id is recorded in the document in the same write, and a document that
     has already applied it is left alone (returns None): a redelivered event has no second effect.
     With ``expected_rev``, the change is made only on that revision (compare-and-set), else ``PreconditionFailed``.
+    A change that leaves the content as it was and raises no events writes nothing (or, with ``applied_event``,
+    only the record of it): the object's revision stays, so nobody's ``If-Match`` goes stale for nothing.
     """
     for _ in range(MAX_ATTEMPTS):
         doc = collection.find_one({"_id": doc_id})
@@ -104,12 +114,24 @@ def update(collection: Collection, doc_id: str, change: Callable[[dict], Iterabl
                 return None
             applied.append(applied_event)
             del applied[:-APPLIED_KEEP]
-        events = change(doc) or ()
+        before = _content(doc)
+        events = list(change(doc) or ())
+        content_changed = bool(events) or before is None or _content(doc) != before
+        if not content_changed and applied_event is None:
+            return doc
         try:
-            return replace(collection, doc, events)
+            return replace(collection, doc, events, content_changed=content_changed)
         except ConcurrentUpdate:
             log.debug("retrying update of %s after a concurrent write", doc_id)
     raise ConcurrentUpdate(f"{doc_id} is being changed by others too often; try again", {"id": doc_id})
+
+
+def _content(doc: dict) -> bytes | None:
+    """The object's content as BSON bytes, to tell whether a change changed anything (None: cannot tell)."""
+    try:
+        return bson.encode({key: value for key, value in doc.items() if key not in BOOKKEEPING})
+    except (bson.errors.InvalidDocument, TypeError, OverflowError):
+        return None
 
 
 def change_model(collection: Collection, doc_id: str, change: Callable[[Any], Iterable[Envelope] | None],
@@ -148,7 +170,6 @@ def put(collection: Collection, doc: dict, *, expected_rev: int | None = None) -
 
 
 REVISION = "revision"
-BOOKKEEPING = ("_id", "_rev", "_version", "_applied", "outbox", "outbox_pending")
 
 
 def public(doc: dict | None) -> dict | None:

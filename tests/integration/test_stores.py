@@ -119,6 +119,21 @@ def test_relaying_the_events_does_not_move_the_revision_a_caller_read(db):
     assert documents.revision_of({"_id": "old", "_rev": 7}) == 7, "documents from before _version start at _rev"
 
 
+def test_a_change_that_changes_nothing_leaves_the_revision_a_caller_read(db):
+    documents.insert(db.things, {"_id": "t1", "v": 1, "when": NOW})
+    assert documents.update(db.things, "t1", lambda doc: doc.update(v=1))["_rev"] == 1, "nothing to write"
+    assert db.things.find_one({"_id": "t1"})["_rev"] == 1
+    # a consumer applying an event that changes nothing: the event is recorded, the object's revision stays
+    documents.update(db.things, "t1", lambda doc: doc.update(when=NOW), applied_event="evt_1")
+    stored = db.things.find_one({"_id": "t1"})
+    assert stored["_applied"] == ["evt_1"] and stored["_rev"] == 2 and documents.revision_of(stored) == 1
+    assert documents.update(db.things, "t1", lambda doc: None, applied_event="evt_1") is None, "applied once"
+    changed = documents.update(db.things, "t1", lambda doc: doc.update(v=2), expected_rev=1)
+    assert documents.revision_of(changed) == 2, "a copy read at revision 1 was still current"
+    raised = documents.update(db.things, "t1", lambda doc: [event()])
+    assert documents.revision_of(raised) == 3 and raised["outbox_pending"], "raising events is a change"
+
+
 def test_put_creates_or_replaces_and_honours_the_expected_revision(db):
     with pytest.raises(PreconditionFailed):
         documents.put(db.things, {"_id": "s", "v": 1}, expected_rev=3)  # never written: at revision 0
