@@ -9,6 +9,7 @@ class RpcFacts:
         self._worker = worker
         self._organizers: dict[str, list[dict]] = {}
         self._owners: dict[str, str] = {}
+        self._parties: dict[str, set[str]] = {}
 
     def organizers_of(self, activity_id: str) -> list[dict]:
         if activity_id not in self._organizers:
@@ -19,3 +20,9 @@ class RpcFacts:
         if endpoint_id not in self._owners:
             self._owners[endpoint_id] = self._worker.notify.endpoint_owner(endpoint_id)
         return self._owners[endpoint_id]
+
+    def agreement_parties(self, agreement_id: str) -> set[str]:
+        if agreement_id not in self._parties:
+            agreement = self._worker.partners.get_agreement(agreement_id)
+            self._parties[agreement_id] = {agreement["partner_id"], agreement.get("counterpart")} - {None, "library"}
+        return self._parties[agreement_id]

@@ -41,6 +41,9 @@ class Facts(Protocol):
     def endpoint_owner(self, endpoint_id: str) -> str:
         """The partner id owning a webhook endpoint; raises ``NotFound`` if there is none."""
 
+    def agreement_parties(self, agreement_id: str) -> set[str]:
+        """The partner ids bound by an agreement (the partner, and a campus unit counterpart); ``NotFound``."""
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -64,6 +67,7 @@ ORGANIZER = "organizer"      # the caller's partner organizes activity_id; else 
 LEAD = "lead"                # the caller's partner leads activity_id; a co-organizer gets 403, others 404
 OWN_PART = "own_part"        # an organizer of activity_id (the lead too) changing its own part; else 403/404
 ENDPOINT_OWNER = "endpoint_owner"  # the caller's partner owns endpoint_id; else hidden (404)
+AGREEMENT_PARTY = "agreement_party"  # the caller's partner is bound by agreement_id; else hidden (404)
 OWN_REGISTRATION = "own_registration"  # an attendee's own registration (activity_id, registration_id); else 404
 
 READERS = {STAFF: ANY, CAMPUS_SYSTEM: ANY}
@@ -89,7 +93,7 @@ RULES: dict[str, dict[str, str]] = {
     # agreements
     "agreement.sign": {STAFF: ANY},
     "agreement.list": {STAFF: ANY, PARTNER: OWN_PARTNER},
-    "agreement.read": {STAFF: ANY},
+    "agreement.read": {STAFF: ANY, PARTNER: AGREEMENT_PARTY},
     "agreement.link_activity": {STAFF: ANY},
     # activities: the lead edits and moves its activity; the coordination group approves and returns
     "activity.list": {**READERS, PARTNER: ANY},               # the published ones: everybody may know them
@@ -206,6 +210,11 @@ def _check_scope(principal: Principal, action: str, scope: str, resource: dict[s
         if principal.facts.endpoint_owner(endpoint_id) != own:
             raise _hidden({"endpoint_id": endpoint_id})
         return
+    if scope == AGREEMENT_PARTY:
+        agreement_id = str(resource.get("agreement_id"))
+        if own not in principal.facts.agreement_parties(agreement_id):
+            raise _hidden({"agreement_id": agreement_id})
+        return
     if scope in (ORGANIZER, LEAD, OWN_PART):
         activity_id = str(resource.get("activity_id"))
         organizers = principal.facts.organizers_of(activity_id)
@@ -224,7 +233,7 @@ def authorize(principal: Principal | None, action: str, **resource: Any) -> None
 
     ``principal`` is None on a public route (no key asked): only the actions in ``ANYONE`` are allowed then.
     Resource arguments: ``partner_id`` (the partner acted on, or named as the actor in the body),
-    ``activity_id``, ``endpoint_id``; others are passed on and ignored by rules that do not need them.
+    ``activity_id``, ``endpoint_id``, ``agreement_id``; others are passed on and ignored by rules that do not need them.
     """
     if action in ANYONE:
         return

@@ -188,7 +188,8 @@ class PartnerStore:
         return documents.public(self.agreements.find_one({"_id": agreement_id}))
 
     def agreements_of(self, partner_id: str) -> list[dict]:
-        found = self.agreements.find({"partner_id": partner_id}).sort("_id", ASCENDING)
+        found = self.agreements.find({"$or": [{"partner_id": partner_id}, {"counterpart": partner_id}]}).sort(
+            "_id", ASCENDING)
         return [documents.public(doc) for doc in found]
 
     def find_agreements(self, *, status: str | None = None, ends_before: str | None = None,

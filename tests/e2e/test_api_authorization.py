@@ -114,11 +114,11 @@ MATRIX = [
     row("POST /v1/partners/{suspended}/reinstate", **ADMIN_ONLY, body=lambda w, s: {"reason": "back"}),
     row("GET /v1/partners/{partner}/inbox",     **PARTNERS_OWN),
     row("POST /v1/partners/{partner}/inbox/{item}", **PARTNERS_OWN, body=lambda w, s: {"read": True}),
-    # agreements: signed and linked by the coordination group; a partner reads its own list
+    # agreements: signed and linked by the coordination group; a partner reads its own, one by one or as a list
     row("POST /v1/agreements",                  OK,   OK,   403,   403, 403,  403,  401,
         body=lambda w, s: agreement_body(s.partner)),
     row("GET /v1/agreements",                   **STAFF_ONLY),
-    row("GET /v1/agreements/{agreement}",       **STAFF_ONLY),
+    row("GET /v1/agreements/{agreement}",       **PARTNERS_OWN),
     row("GET /v1/partners/{partner}/agreements", **PARTNERS_OWN),
     row("POST /v1/agreements/{agreement}/activities", **STAFF_ONLY,
         body=lambda w, s: {"activity_id": s.published}),

@@ -84,6 +84,12 @@ def test_due_renewals_and_agreements_are_found_by_day_only(store):
     assert store.find_agreements(ends_before="2027-03-01") == []
     store.change_agreement("agr_1", lambda a: a.due_notices(date(2027, 3, 1), NOW) and [])
     assert store.agreements_due("2027-12-31") == []
+    with_unit = Agreement.sign("agr_2", partner_id="prt_0", counterpart="prt_1", scope="s",
+                               starts_on=date(2026, 11, 1), ends_on=date(2027, 3, 1), commitments=[],
+                               signed_by=signatures, today=date(2026, 11, 1), now=NOW, recorded_by="o")
+    store.add_agreement(with_unit, [])
+    assert [a["id"] for a in store.agreements_of("prt_0")] == ["agr_1", "agr_2"]
+    assert [a["id"] for a in store.agreements_of("prt_1")] == ["agr_2"], "the campus unit on the other side too"
 
 
 def test_collaboration_records_apply_each_event_once(store):

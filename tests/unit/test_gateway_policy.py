@@ -37,6 +37,7 @@ class Facts:
     organizers = {"act_m": [{"partner_id": MUSEUM, "role": "lead"}, {"partner_id": LEAGUE, "role": "co_organizer"}],
                   "act_a": [{"partner_id": ARCHIVE, "role": "lead"}]}
     owners = {"ep_m": MUSEUM, "ep_a": ARCHIVE}
+    parties = {"agr_m": {MUSEUM, LEAGUE}, "agr_a": {ARCHIVE}}
 
     def organizers_of(self, activity_id):
         if activity_id not in self.organizers:
@@ -47,6 +48,11 @@ class Facts:
         if endpoint_id not in self.owners:
             raise NotFound(f"No endpoint {endpoint_id}.")
         return self.owners[endpoint_id]
+
+    def agreement_parties(self, agreement_id):
+        if agreement_id not in self.parties:
+            raise NotFound(f"No agreement {agreement_id}.")
+        return self.parties[agreement_id]
 
 
 def who(kind, partner=None):
@@ -84,6 +90,11 @@ DECISIONS = [
     (museum, "delivery.list", {"endpoint_id": "ep_missing"}, NotFound),
     (museum, "endpoint.register", {"partner_id": ARCHIVE}, Forbidden),
     (museum, "apikey.list", {}, Forbidden),
+    (museum, "agreement.read", {"agreement_id": "agr_m"}, None),
+    (league, "agreement.read", {"agreement_id": "agr_m"}, None),  # the campus unit on the other side
+    (museum, "agreement.read", {"agreement_id": "agr_a"}, NotFound),
+    (museum, "agreement.read", {"agreement_id": "agr_missing"}, NotFound),
+    (who(CAMPUS_SYSTEM), "agreement.read", {"agreement_id": "agr_m"}, Forbidden),
     (museum, "some.new_action", {}, Forbidden),
     (who(PARTNER, None), "partner.read", {"partner_id": None}, Forbidden),
     (None, "calendar.read", {}, None),  # no key: only what anyone may do
