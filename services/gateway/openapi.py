@@ -3,15 +3,18 @@
 Every ``@http`` route of the gateway service is an operation; what ``endpoint(...)`` was told (summary, body and
 query schemas, answers) describes it, the request bodies being the services' own input schemas. The problems a
 route can answer follow from what the ``endpoint`` machinery does (401, 403, 404, 413, 415, 422, 429, ...). The
-action a route asks the policy about is read from its first ``authorize`` call, and who may perform it from
-``policy.RULES``: the docs page shows it.
+action a route asks the policy about is read from its first ``authorize`` call (an f-string over the route's
+``<any(...)>`` path part names one action per word it admits), and who may perform it from ``policy.RULES``:
+``x-synergy-action`` and ``x-synergy-allowed`` (per word where the action depends on one), shown on the docs page.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import html
 import inspect
 import re
+import textwrap
 from dataclasses import dataclass
 
 from apispec import APISpec
@@ -22,7 +25,7 @@ from services.gateway import schemas
 from services.gateway.http import IDEMPOTENCY_HEADER, MAX_ID_CHARS, RouteDoc
 from services.gateway.policy import ADMIN, RULES
 
-ACTION = re.compile(r"""authorize\(\s*self\.principal,\s*["']([a-z_]+\.[a-z_]+)["']""")
+ANY_PART = re.compile(r"<any\(([^)]*)\):(\w+)>")  # a path part limited to a few words
 PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>")  # <id>, <string:id>, <any(a,b):step>
 
 DESCRIPTION = """Synergy coordinates joint cultural work between a university library, its faculties and units,
@@ -42,7 +45,7 @@ class Operation:
     path: str          # OpenAPI form: /v1/partners/{partner_id}
     name: str          # the handler's name, also the operationId
     doc: RouteDoc
-    action: str | None  # what the route asks the policy
+    actions: tuple[tuple[str, str], ...]  # what the route asks the policy: (("", action),) or per path word
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # path parts limited to a few words: <any(a,b):step>
 
     @property
@@ -59,13 +62,45 @@ class Operation:
         pattern = re.sub(r"\\{([^}]+)\\}", part, re.escape(self.path))
         return re.fullmatch(pattern, path) is not None
 
-    def who(self) -> list[str]:
+    def action(self) -> str | dict[str, str] | None:
+        """``x-synergy-action``: the action, or {path word: action} where it depends on a word."""
+        if not self.actions:
+            return None
+        return self.actions[0][1] if self.actions[0][0] == "" else dict(self.actions)
+
+    def who(self) -> list[str] | dict[str, list[str]]:
+        """``x-synergy-allowed``: who may perform the action (per path word, as ``action``)."""
         if self.doc.public:
             return ["anyone"]
-        if self.action is None:
+        if not self.actions:
             return [ADMIN]
-        return [ADMIN] + [f"{kind} ({scope})" if scope != "any" else kind
-                          for kind, scope in RULES.get(self.action, {}).items()]
+        allowed = {word: [ADMIN] + [f"{kind} ({scope})" if scope != "any" else kind
+                                    for kind, scope in RULES.get(action, {}).items()]
+                   for word, action in self.actions}
+        return allowed[""] if "" in allowed else allowed
+
+
+def action_names(url: str, node: ast.expr) -> list[tuple[str, str]]:
+    """The actions an ``authorize`` call's action argument names: ``[("", action)]`` for a constant; for an
+    f-string over the route's one ``<any(...):name>`` part, ``(word, action)`` for every word the URL admits."""
+    if isinstance(node, ast.Constant):
+        return [("", node.value)]
+    if not isinstance(node, ast.JoinedStr):
+        raise ValueError(f"{url}: the action must be a string or an f-string, not {ast.dump(node)}")
+    choices = [(name, words.split(",")) for words, name in ANY_PART.findall(url)]
+    if len(choices) != 1:
+        raise ValueError(f"{url}: an f-string action needs exactly one <any(...)> part")
+    ((name, words),) = choices
+    template = compile(ast.Expression(node), "<action>", "eval")
+    return [(word, eval(template, {}, {name: word})) for word in words]  # noqa: S307 - the routes' own source
+
+
+def policy_calls(member) -> list[ast.Call]:
+    """The ``authorize(...)`` calls in a route's source, in order."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(member))))
+    calls = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "authorize"]
+    return sorted(calls, key=lambda call: (call.lineno, call.col_offset))
 
 
 @functools.lru_cache(maxsize=4)
@@ -76,12 +111,12 @@ def operations(service_cls) -> tuple[Operation, ...]:
             if not isinstance(entrypoint, HttpRequestHandler) or "<everything:" in entrypoint.url:
                 continue
             doc = getattr(member, "route_doc", RouteDoc())
-            match = ACTION.search(inspect.getsource(inspect.unwrap(member)))
+            calls = policy_calls(member)
+            actions = tuple(action_names(entrypoint.url, calls[0].args[1])) if calls else ()
+            choices = tuple((part, tuple(words.split(","))) for words, part in ANY_PART.findall(entrypoint.url))
             for method in entrypoint.method.split(","):
-                choices = tuple((part, tuple(words.split(",")))
-                                for words, part in re.findall(r"<any\(([^)]*)\):(\w+)>", entrypoint.url))
                 found.append(Operation(method.upper(), PARAM.sub(r"{\1}", entrypoint.url), name, doc,
-                                       match.group(1) if match else None, choices))
+                                       actions, choices))
     return tuple(sorted(found, key=lambda op: (op.path, op.method)))
 
 
@@ -102,8 +137,8 @@ def _operation(op: Operation) -> dict:
                     "tags": list(doc.tags) or [op.path.split("/")[2] if op.path.startswith("/v1/") else "system"]}
     if doc.description:
         result["description"] = doc.description
-    if op.action:
-        result["x-synergy-action"] = op.action
+    if op.actions:
+        result["x-synergy-action"] = op.action()
         result["x-synergy-allowed"] = op.who()
     id_schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}
     words = dict(op.choices)
@@ -146,7 +181,7 @@ def _operation(op: Operation) -> dict:
         responses["403"] = _problem("the key may not do this")
         responses["429"] = _problem("too many requests: see Retry-After", RETRY_AFTER)
         responses["503"] = _problem("a service did not answer in time: see Retry-After", RETRY_AFTER)
-    if op.params or op.action:
+    if op.params or op.actions:
         responses["404"] = _problem("no such object, or not one this key may see")
     if op.params:
         responses["405"] = _problem("this path does not answer this method (see Allow)")
@@ -178,6 +213,9 @@ def _merged(first: dict, second: dict) -> dict:
     (``/v1/activities/{activity_id}/{step}``: the lifecycle steps and the coordination group's decisions)."""
     merged = dict(first, responses=dict(sorted({**second["responses"], **first["responses"]}.items())))
     merged["operationId"] = f"{first['operationId']}_or_{second['operationId']}"
+    for extension in ("x-synergy-action", "x-synergy-allowed"):  # each per word: the words of both
+        if isinstance(first.get(extension), dict) and isinstance(second.get(extension), dict):
+            merged[extension] = {**first[extension], **second[extension]}
     merged["summary"] = f"{first['summary']}; {second['summary']}"
     words = {p["name"]: p["schema"].get("enum") for p in second.get("parameters", []) if p["in"] == "path"}
     parameters = []
@@ -224,12 +262,14 @@ def render_html(document: dict) -> str:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             body_name = body.get("$ref", "").rsplit("/", 1)[-1] if isinstance(body, dict) else ""
             params = ", ".join(f"{p['name']} ({p['in']})" for p in op.get("parameters", []))
+            allowed = op.get("x-synergy-allowed", ["anyone"] if op.get("security") == [] else [])
+            who = ("; ".join(f"{word}: {', '.join(kinds)}" for word, kinds in allowed.items())
+                   if isinstance(allowed, dict) else ", ".join(allowed))
             rows.append(
                 f"<tr><td><code>{esc(method.upper())}</code></td><td><code>{esc(path)}</code></td>"
                 f"<td>{esc(op.get('summary', ''))}</td><td>{esc(params)}</td><td>{esc(body_name)}</td>"
                 f"<td>{esc(', '.join(op['responses']))}</td>"
-                f"<td>{esc(', '.join(op.get('x-synergy-allowed', ['anyone'] if op.get('security') == [] else [])))}"
-                "</td></tr>")
+                f"<td>{esc(who)}</td></tr>")
     schemas_html = []
     for name, schema in document.get("components", {}).get("schemas", {}).items():
         props = "".join(f"<li><code>{esc(field)}</code>: {esc(str(spec.get('type', spec.get('$ref', ''))))}"
