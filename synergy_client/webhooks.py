@@ -17,7 +17,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from services.notify.verify import InvalidWebhook, WebhookReceiver
+from services.notify.verify import InvalidWebhook, StillHandling, WebhookReceiver
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,16 @@ def headers_of(environ: dict[str, Any]) -> dict[str, str]:
 
 def handle_request(receiver: WebhookReceiver, handler: Handler, body: bytes,
                    headers: dict[str, str]) -> int:
-    """The status to answer: 401 unverified, 204 handled (or a duplicate), 500 when the handler failed (the
-    delivery is then retried by Synergy with the same ``webhook-id``)."""
+    """The status to answer: 401 unverified, 204 handled (or a duplicate of one handled), 409 while another
+    copy is still being handled, 500 when the handler failed. Synergy retries a 409 or 500 later, with the same
+    ``webhook-id``; so a retry that overtakes a slow first copy is not acknowledged before the event is handled."""
     try:
-        payload = receiver.receive(body, headers)
+        payload = receiver.begin(body, headers)
     except InvalidWebhook as exc:
         log.warning("refused a webhook: %s", exc)
         return 401
+    except StillHandling:
+        return 409
     if payload is None:
         return 204
     try:
@@ -49,6 +52,7 @@ def handle_request(receiver: WebhookReceiver, handler: Handler, body: bytes,
         log.exception("webhook handler failed")
         receiver.forget(headers)
         return 500
+    receiver.settle(headers)
     return 204
 
 
@@ -63,7 +67,7 @@ def wsgi_app(receiver: WebhookReceiver, handler: Handler, path: str | None = Non
             return [b""]
         body = environ["wsgi.input"].read(length)
         status = handle_request(receiver, handler, body, headers_of(environ))
-        reason = {204: "No Content", 401: "Unauthorized", 500: "Internal Server Error"}[status]
+        reason = {204: "No Content", 401: "Unauthorized", 409: "Conflict", 500: "Internal Server Error"}[status]
         start_response(f"{status} {reason}", [("Content-Length", "0")])
         return [b""]
     return app
@@ -124,4 +128,4 @@ def serve(receiver: WebhookReceiver, handler: Handler, host: str = "127.0.0.1", 
     return WebhookServer(receiver, handler, host, port, path).start()
 
 
-__all__ = ["InvalidWebhook", "WebhookReceiver", "WebhookServer", "handle_request", "serve", "wsgi_app"]
+__all__ = ["InvalidWebhook", "StillHandling", "WebhookReceiver", "WebhookServer", "handle_request", "serve", "wsgi_app"]

@@ -1,7 +1,9 @@
-"""The example consumer in docs/notify.md, run as its own process against a real delivery from the cluster."""
+"""The example consumer (examples/museum_webhooks.py), run as its own process against a real delivery from the
+cluster, a replay of it, and a forgery."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -19,16 +21,19 @@ pytestmark = pytest.mark.cluster
 
 
 class Process:
-    """A process whose stdout lines are collected as JSON as they come."""
+    """The example's process; its stdout lines (JSON) and stderr lines collected as they come."""
 
     def __init__(self, args: list[str], env: dict[str, str]):
         self.lines: list[dict] = []
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.log: list[str] = []
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        threading.Thread(target=self._read, args=(self.proc.stdout, True), daemon=True).start()
+        threading.Thread(target=self._read, args=(self.proc.stderr, False), daemon=True).start()
 
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(json.loads(line))
+    def _read(self, stream, as_json: bool) -> None:
+        for line in stream:
+            (self.lines.append(json.loads(line)) if as_json else self.log.append(line))
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -40,24 +45,31 @@ def test_the_example_receiver_verifies_a_real_delivery_and_skips_a_replayed_one(
     api = cluster.api
     museum = register(api, MUSEUM)
     port = free_port()
-    hook = subscribe(api, museum["id"], f"http://127.0.0.1:{port}/synergy")
-    receiver = Process([sys.executable, "examples/museum_webhook_receiver.py", "--port", str(port)],
-                       env={"WEBHOOK_SECRET": hook["secret"], "PATH": "/usr/bin:/bin"})
+    url = f"http://127.0.0.1:{port}/synergy-hooks"
+    hook = subscribe(api, museum["id"], url)
+    env = {"WEBHOOK_SECRET": hook["secret"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+           "HOME": os.environ.get("HOME", "/tmp")}
+    receiver = Process([sys.executable, "-m", "examples.museum_webhooks", "--port", str(port)], env=env)
     try:
-        eventually(lambda: receiver.lines and "listening" in receiver.lines[0], timeout=10)
+        eventually(lambda: any("listening on" in line for line in receiver.log), timeout=20)
         publish_event(cluster.amqp_uri, "activity.published", activity_data("act_example", [museum["id"]]))
         delivered = settled(api, museum["id"], hook["id"])[0]
-        event = eventually(lambda: [line for line in receiver.lines if "type" in line], timeout=10)[0]
-        assert event == {"webhook_id": delivered["id"], "type": "activity.published",
-                         "data": event["data"]} and event["data"]["activity_id"] == "act_example"
+        event = eventually(lambda: receiver.lines, timeout=10)[0]
+        assert event["type"] == "activity.published" and event["activity_id"] == "act_example"
         assert [a["status_code"] for a in delivered["attempts"]] == [204]
 
         replay = api.post(f"/v1/partners/{museum['id']}/webhook-deliveries/{delivered['id']}/replay")
         assert replay.status_code == 202
-        eventually(lambda: {"duplicate": delivered["id"]} in receiver.lines, timeout=10)
 
-        forged = requests.post(f"http://127.0.0.1:{port}/synergy", data=b"{}", timeout=5, headers={
+        def replayed():
+            found = api.get(f"/v1/partners/{museum['id']}/webhook-deliveries/{delivered['id']}").json()
+            return [a["status_code"] for a in found["attempts"]] == [204, 204]
+        eventually(replayed, timeout=15)
+        assert len(receiver.lines) == 1, "the replay (same webhook-id) was acknowledged, not handled again"
+
+        forged = requests.post(url, data=b"{}", timeout=5, headers={
             "webhook-id": "msg_forged", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"})
         assert forged.status_code == 401
     finally:
         receiver.stop()
+    assert len(receiver.lines) == 1

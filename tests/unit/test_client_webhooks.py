@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -61,6 +62,35 @@ def test_a_handler_that_fails_answers_500_and_the_retry_is_handled(hooks):
     assert send(url, "msg_9", event) == 500
     assert send(url, "msg_9", event) == 204
     assert [e["data"]["activity_id"] for e in handled] == ["act_2"]
+
+
+def test_a_retry_overtaking_a_slow_first_copy_is_not_acknowledged_before_it_is_handled():
+    started, release, handled = threading.Event(), threading.Event(), []
+
+    def slow_then_failing(event):
+        started.set()
+        release.wait(10)
+        if not handled:
+            handled.append("failed once")
+            raise RuntimeError("the museum's database went away")
+        handled.append(event["data"]["activity_id"])
+
+    server = serve(WebhookReceiver(SECRET), slow_then_failing, path="/hooks")
+    url = server.url + "/hooks"
+    event = {"type": "activity.published", "timestamp": "2026-11-26T00:00:00Z", "data": {"activity_id": "act_3"}}
+    try:
+        first = []
+        sender = threading.Thread(target=lambda: first.append(send(url, "msg_slow", event)))
+        sender.start()
+        assert started.wait(10)
+        assert send(url, "msg_slow", event) == 409, "the retry is told to come back, not that it is done"
+        release.set()
+        sender.join(10)
+        assert first == [500]
+        assert send(url, "msg_slow", event) == 204 and handled == ["failed once", "act_3"]
+        assert send(url, "msg_slow", event) == 204 and len(handled) == 2, "now a duplicate"
+    finally:
+        server.stop()
 
 
 def test_an_old_timestamp_is_refused(hooks):

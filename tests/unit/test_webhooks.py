@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from services.notify.verify import InvalidWebhook, WebhookReceiver
+from services.notify.verify import InvalidWebhook, StillHandling, WebhookReceiver
 from services.notify.webhooks import UnsafeEndpoint, body_of, check_url, new_secret, signed_headers
 
 EVENT_TIME = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -42,6 +42,24 @@ def test_old_timestamps_are_refused_and_retries_are_deduplicated():
     fresh = signed_headers(secret, "msg_1", datetime.now(UTC), body)
     assert receiver.receive(body, fresh)["type"] == "activity.published"
     assert receiver.receive(body, fresh) is None
+
+
+def test_a_webhook_being_handled_is_neither_new_nor_done_until_settled_or_forgotten():
+    secret = new_secret()
+    body = body_of("activity.published", EVENT_TIME, {"activity_id": "act_1"})
+    headers = signed_headers(secret, "msg_1", datetime.now(UTC), body)
+    receiver = WebhookReceiver(secret, remember=2)
+    assert receiver.begin(body, headers)["data"]["activity_id"] == "act_1"
+    with pytest.raises(StillHandling):
+        receiver.begin(body, headers)
+    receiver.forget(headers)  # handling failed: the retry is new again
+    assert receiver.begin(body, headers) is not None
+    receiver.settle(headers)
+    assert receiver.begin(body, headers) is None and receiver.receive(body, headers) is None
+    for n in (2, 3):  # only the last ``remember`` ids are kept
+        receiver.receive(body_of("x", EVENT_TIME, {}), signed_headers(secret, f"msg_{n}", datetime.now(UTC),
+                                                                      body_of("x", EVENT_TIME, {})))
+    assert receiver.receive(body, headers) is not None, "msg_1 was forgotten to make room"
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest",
