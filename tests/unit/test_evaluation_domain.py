@@ -273,6 +273,9 @@ def test_a_report_comes_as_data_csv_and_an_html_page_with_charts(tmp_path):
     assert page.count("data:image/png;base64,") == 4
     assert "样本过少，不予评分" in page or "too few" in page
     assert "落后" in page and "Falling behind" in page
+    performance = page.split("承诺兑现 Contributions delivered")[1].split("</table>")[0]
+    assert performance.count("none committed") == 2, "an organizer that committed nothing is told, not blank"
+    assert "60%" in performance, "12 checked in of a capacity of 20"
     first = page.split("data:image/png;base64,")[1].split('"')[0]
     assert base64.b64decode(first).startswith(b"\x89PNG")
 
