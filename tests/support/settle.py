@@ -30,3 +30,9 @@ def bus_settled(cluster: ClusterHandle, timeout: float = 60.0) -> None:
     and what those handlers raised too: after this, a "nothing more happened" assertion has been given its
     chance to fail. (Timers and webhook or email retries are not the bus: wait for those by their own records.)"""
     eventually(lambda: _quiet(cluster) and _quiet(cluster), timeout=timeout, interval=0.2)
+
+
+def handlers_idle(cluster: ClusterHandle, timeout: float = 60.0) -> None:
+    """Wait until no message is waiting or being handled on any service's queue: whatever reached the bus has
+    been handled (for when an outbox is left pending on purpose, e.g. by a crash before its publish)."""
+    eventually(lambda: not any(broker.handler_backlog(cluster.amqp_uri).values()), timeout=timeout, interval=0.2)
