@@ -74,3 +74,29 @@ def handler_backlog(amqp_uri: str) -> dict[str, int]:
         if name.startswith("synergy.") and name not in SAFETY_NETS and not name.startswith("synergy.replies."):
             backlog[name] = int(ready) + int(unacked)
     return backlog
+
+
+def _topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: ``*`` is one word, ``#`` zero or more."""
+    def match(words: list[str], keys: list[str]) -> bool:
+        if not words:
+            return not keys
+        if words[0] == "#":
+            return any(match(words[1:], keys[i:]) for i in range(len(keys) + 1))
+        return bool(keys) and words[0] in ("*", keys[0]) and match(words[1:], keys[1:])
+    return match(pattern.split("."), routing_key.split("."))
+
+
+def handler_queues_bound_for(amqp_uri: str, routing_key: str, exchange: str = "synergy.events") -> set[str]:
+    """The services' queues that a message published on ``exchange`` with ``routing_key`` reaches."""
+    vhost = unquote(urlsplit(amqp_uri).path[1:]) or "/"
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_bindings", "-p", vhost, "--no-table-headers",
+                             "source_name", "routing_key", "destination_name", "destination_kind"],
+                            check=True, capture_output=True, text=True, timeout=60).stdout
+    bound = set()
+    for line in listed.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 4 and fields[0] == exchange and fields[3] == "queue" and fields[2].startswith("synergy.") \
+                and _topic_matches(fields[1], routing_key):
+            bound.add(fields[2])
+    return bound
