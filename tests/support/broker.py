@@ -11,6 +11,8 @@ import urllib.request
 import uuid
 from urllib.parse import quote, unquote, urlsplit
 
+import pika
+
 BASE_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT", "http://127.0.0.1:15672")
 
@@ -55,24 +57,44 @@ def uri_for(vhost: str) -> str:
 
 
 SAFETY_NETS = ("synergy.unrouted", "synergy.dead-letter")  # kept for people to read, never consumed
+UNACKNOWLEDGED = "(delivered, not yet acknowledged)"
 
 
-def handler_backlog(amqp_uri: str) -> dict[str, int]:
-    """Messages still to be handled (waiting or being handled: ready + unacknowledged) on each queue a service
-    consumes in the vhost of ``amqp_uri``.
+def _vhost(amqp_uri: str) -> str:
+    return unquote(urlsplit(amqp_uri).path[1:]) or "/"
 
-    Asked of the queues themselves (``rabbitmqctl``), as the management API's counts are up to a statistics
-    interval (5 s) old: an old zero would let a test go on while a message is still on its way.
+
+def _rabbitmqctl(*args: str) -> list[list[str]]:
+    listed = subprocess.run(["rabbitmqctl", "-q", *args, "--no-table-headers"], check=True, capture_output=True,
+                            text=True, timeout=60).stdout
+    return [line.split("\t") for line in listed.splitlines() if line.strip()]
+
+
+def handler_backlog(amqp_uri: str, consumed_only: bool = False) -> dict[str, int]:
+    """What is still to be handled in the vhost of ``amqp_uri``: the messages waiting on each queue a service
+    consumes, and (under ``UNACKNOWLEDGED``) those delivered to a consumer and not yet acknowledged, i.e. being
+    handled.
+
+    Both are asked at the source: the waiting ones by a passive declare, the others of each channel. The counts
+    ``list_queues`` and the management API give for quorum queues are refreshed every few seconds only, and an
+    old zero would let a test go on while a message is still on its way. ``consumed_only``: only the queues that
+    a running service consumes now (the messages of a stopped one wait for it and have no effect meanwhile).
     """
-    vhost = unquote(urlsplit(amqp_uri).path[1:]) or "/"
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers",
-                             "name", "messages_ready", "messages_unacknowledged"],
-                            check=True, capture_output=True, text=True, timeout=60).stdout
-    backlog = {}
-    for line in listed.splitlines():
-        name, ready, unacked = line.split()
-        if name.startswith("synergy.") and name not in SAFETY_NETS and not name.startswith("synergy.replies."):
-            backlog[name] = int(ready) + int(unacked)
+    vhost = _vhost(amqp_uri)
+    names = [row[0] for row in _rabbitmqctl("list_queues", "-p", vhost, "name")
+             if row[0].startswith("synergy.") and row[0] not in SAFETY_NETS
+             and not row[0].startswith("synergy.replies.")]
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    try:
+        channel = connection.channel()
+        declared = [channel.queue_declare(name, passive=True).method for name in names]
+        backlog = {name: ok.message_count for name, ok in zip(names, declared, strict=True)
+                   if ok.consumer_count or not consumed_only}
+    finally:
+        connection.close()
+    backlog[UNACKNOWLEDGED] = sum(int(unacked) for channel_vhost, unacked in
+                                  _rabbitmqctl("list_channels", "vhost", "messages_unacknowledged")
+                                  if channel_vhost == vhost)
     return backlog
 
 
@@ -89,14 +111,8 @@ def _topic_matches(pattern: str, routing_key: str) -> bool:
 
 def handler_queues_bound_for(amqp_uri: str, routing_key: str, exchange: str = "synergy.events") -> set[str]:
     """The services' queues that a message published on ``exchange`` with ``routing_key`` reaches."""
-    vhost = unquote(urlsplit(amqp_uri).path[1:]) or "/"
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_bindings", "-p", vhost, "--no-table-headers",
-                             "source_name", "routing_key", "destination_name", "destination_kind"],
-                            check=True, capture_output=True, text=True, timeout=60).stdout
-    bound = set()
-    for line in listed.splitlines():
-        fields = line.split("\t")
-        if len(fields) == 4 and fields[0] == exchange and fields[3] == "queue" and fields[2].startswith("synergy.") \
-                and _topic_matches(fields[1], routing_key):
-            bound.add(fields[2])
-    return bound
+    rows = _rabbitmqctl("list_bindings", "-p", _vhost(amqp_uri), "source_name", "routing_key", "destination_name",
+                        "destination_kind")
+    return {destination for source, key, destination, kind in rows
+            if source == exchange and kind == "queue" and destination.startswith("synergy.")
+            and _topic_matches(key, routing_key)}
