@@ -536,7 +536,7 @@ def test_the_participation_export_reads_on_across_growing_batches_of_activities(
 
 def test_what_events_asked_partners_directly_is_not_undone_by_a_late_event_of_an_older_status(world):
     """Asked when the read model had not heard of the partner yet, partners answer its current status; its older
-    events, still on the way, must not take the model back (a publish would be refused as if unqualified)."""
+    events, still on the way, must not take the model back to a status the partner has left."""
     service, store, _ = world
     newcomer = "prt_01dddddddddddddddddddddddd"
     partners = service.app.partners
