@@ -121,7 +121,10 @@ class EventsApp:
                                  {"field": field}) from None
             known = {"partner_id": found["id"], "name": found["name"], "level": found["level"],
                      "kind": found["kind"], "status": found["status"]}
-            self.store.remember_partner(known)
+            # with its place in the partner's history, so that a late event of an older status is not taken
+            # over what was read here (else a partner approved by now would read as applied until more came)
+            ordered = {"status_seq": found["status_seq"]} if "status_seq" in found else {}
+            self.store.remember_partner(known | ordered)
         return known
 
     def _organizer(self, partner_id: str, role: str, field: str, responsibility: str = "") -> Organizer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ import pytest
 
 from deploy.launcher import free_port
 from services.common.envelope import CONTENT_TYPE
+from tests.support import broker
 from tests.support.api import eventually
 from tests.support.cli import SYNERGY, Synergy
 from tests.support.tap import Tap
@@ -271,9 +271,11 @@ def test_dead_letters_are_listed_inspected_replayed_and_discarded(synergy, clust
     tap.publish("partner.registered", body, pika.BasicProperties(message_id="evt_broken", delivery_mode=2,
                                                                   content_type=CONTENT_TYPE))
     tap.close()
-    eventually(lambda: synergy.json("dead-letters", "list"), timeout=20)
-    time.sleep(2)  # every queue bound for the type rejects it: one dead letter each
-    found = synergy.json("dead-letters", "list")
+    # every queue bound for the type rejects it: one dead letter each
+    bound = broker.handler_queues_bound_for(cluster.amqp_uri, "partner.registered")
+    assert "synergy.events.learn_partner" in bound
+    found = eventually(lambda: (letters := synergy.json("dead-letters", "list")) and
+                       sorted(x["queue"] for x in letters) == sorted(bound) and letters, timeout=20)
     count = len(found)
 
     def letters():

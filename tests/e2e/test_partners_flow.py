@@ -3,12 +3,12 @@ contacts, CSV bulk work, and the paper's cases loaded as demo data."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from deploy import demo
 from tests.support.api import eventually
+from tests.support.settle import bus_settled
 from tests.support.tap import Tap
 
 pytestmark = pytest.mark.cluster
@@ -123,7 +123,7 @@ def test_csv_import_is_all_or_nothing_unless_partial_is_asked(cluster):
     headers = {"content-type": "text/csv"}
     refused = problem(api.post("/v1/partners/import", data=text.encode(), headers=headers), 422)
     assert list(refused["errors"]) == ["3"] and "kind" in refused["errors"]["3"]
-    time.sleep(1.0)
+    bus_settled(cluster)
     assert cluster.db("partners")["partners"].count_documents({}) == 0
     assert cluster.db("events")["partner_directory"].count_documents({}) == 0
 
@@ -190,7 +190,7 @@ def test_rejection_second_review_conditions_and_retirement_over_the_bus(cluster)
 
     types = eventually(lambda: (lambda seen: seen if len(seen) >= 6 else None)(published_types(tap, pid)),
                        timeout=15)
-    time.sleep(0.5)
+    bus_settled(cluster)  # every event partners wrote is published: a seventh would be on the tap now
     assert published_types(tap, pid) == ["partner.registered", "partner.review_started", "partner.rejected",
                                          "partner.review_started", "partner.approved", "partner.retired"], types
     tap.close()

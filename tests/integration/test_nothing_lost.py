@@ -1,8 +1,6 @@
 """At-least-once delivery with exactly-once effect: redelivered events, and crashes around the outbox."""
 from __future__ import annotations
 
-import time
-
 import pika
 import pytest
 
@@ -10,6 +8,7 @@ from services.common import failpoints
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, YOUTH_LEAGUE, lecture, register
 from tests.support.activities import approve_partner
 from tests.support.api import eventually
+from tests.support.settle import bus_settled, handlers_idle
 from tests.support.tap import Tap
 
 pytestmark = pytest.mark.cluster
@@ -67,7 +66,7 @@ def test_a_redelivered_event_has_no_second_effect(cluster, webhook_server):
         tap.publish("activity.published", body, pika.BasicProperties(
             message_id=properties.message_id, content_type=properties.content_type, delivery_mode=2))
     tap.close()
-    time.sleep(2.0)
+    bus_settled(cluster)
     assert effects(cluster, activity_id) == EXPECTED
     assert len(webhook_server.to("/in")) == 1
 
@@ -83,14 +82,14 @@ def test_a_crash_between_the_write_and_its_event_loses_nothing(make_cluster, web
     assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
     stored = cluster.db("events")["activities"].find_one({"_id": activity_id})
     assert stored["status"] == "published" and stored["outbox_pending"] is True
-    time.sleep(1.0)
+    handlers_idle(cluster)  # had it been published before the crash, it would have been handled by now
     assert effects(cluster, activity_id) == {"collaborations": 0, "surveys": 0, "inbox": 0, "deliveries": 0}
 
     cluster.start("events")
     eventually(lambda: effects(cluster, activity_id) == EXPECTED, timeout=15)
     eventually(lambda: len(webhook_server.to("/in")) == 1, timeout=10)
     eventually(lambda: cluster.db("events")["activities"].find_one({"_id": activity_id})["outbox_pending"] is False)
-    time.sleep(1.5)
+    bus_settled(cluster)
     assert len(webhook_server.to("/in")) == 1
     assert effects(cluster, activity_id) == EXPECTED
 
@@ -115,6 +114,6 @@ def test_a_crash_after_publishing_but_before_marking_sends_again_without_a_secon
     seen = eventually(lambda: len(tap.drain(0.3)) >= 2 and tap.messages, timeout=10)
     assert len({properties.message_id for properties, _ in seen}) == 1, "the same event, sent twice"
     tap.close()
-    time.sleep(1.5)
+    bus_settled(cluster)  # the second copy has been handled everywhere
     assert effects(cluster, activity_id) == EXPECTED
     assert len(webhook_server.to("/in")) == 1

@@ -10,6 +10,7 @@ import pytest
 from services.common.clock import isoformat
 from tests.integration.test_notify_webhooks import activity_data, start
 from tests.support.api import eventually
+from tests.support.settle import bus_settled
 from tests.support.smtp_server import SmtpServer
 from tests.support.tap import publish_event
 
@@ -91,7 +92,9 @@ def test_people_hear_of_their_registrations_and_of_changes_by_email_and_inbox_in
     for partner in (LEAD, CO):
         eventually(lambda p=partner: any(i["event_type"] == "activity.cancelled"
                                          for i in api.get(f"/v1/partners/{p}/inbox").json()["items"]), timeout=10)
-    time.sleep(1.0)
+    bus_settled(cluster)  # the cancellation is handled: every email it makes is stored
+    emails = cluster.db("notify")["emails"]
+    eventually(lambda: all(e["state"] == "sent" for e in emails.find({"to": "li@example.edu"})), timeout=15)
     assert len(smtp.to("li@example.edu")) == 3, "confirmed, reminded, cancelled: once each"
 
 

@@ -16,6 +16,7 @@ from services.notify.verify import InvalidWebhook, WebhookReceiver
 from tests.e2e.test_walking_skeleton import FACULTY, MUSEUM, lecture, register
 from tests.support.activities import approve_partner, publish_through_approval
 from tests.support.api import eventually
+from tests.support.settle import bus_settled
 from tests.support.tap import publish_event
 from tests.support.webhook_server import WebhookServer
 
@@ -114,7 +115,7 @@ def test_endpoints_belong_to_a_partner_follow_their_filters_and_get_public_types
         "organizers": [{"partner_id": museum["id"], "name": MUSEUM["name"], "role": "co_organizer",
                         "level": "outside"}]})
     eventually(lambda: len(webhook_server.to("/mine")) == 2, timeout=10)
-    time.sleep(1.0)
+    bus_settled(cluster)  # both events are handled: every delivery they make is stored
     types_to_all = {d["event_type"] for d in deliveries(api, faculty["id"], everything["id"])}
     assert "registration.confirmed" not in types_to_all and "activity.cancelled" in types_to_all
     assert webhook_server.to("/history") == [] and deliveries(api, museum["id"], history["id"]) == []
@@ -216,8 +217,9 @@ def test_410_or_failing_for_days_disables_an_endpoint_tells_its_owner_and_replay
         assert status(gone_hook)["disabled_reason"] == "gone" and len(gone.received) == 1
         eventually(lambda: status(failing_hook)["status"] == "disabled", timeout=20)
         assert status(failing_hook)["disabled_reason"] == "failing" and len(failing.received) == 2
-        told = eventually(lambda: [i for i in api.get(f"/v1/partners/{museum['id']}/inbox").json()["items"]
-                                   if i["event_type"] == "endpoint.disabled"], timeout=10)
+        bus_settled(cluster)  # each endpoint.disabled has reached the owner's inbox (the second came seconds later)
+        told = [i for i in api.get(f"/v1/partners/{museum['id']}/inbox").json()["items"]
+                if i["event_type"] == "endpoint.disabled"]
         assert len(told) == 2 and any("410" in i["body"]["en"] for i in told)
 
         # replay: refused while disabled; after the fix and enabling, every failed message since a time goes again

@@ -532,3 +532,20 @@ def test_the_participation_export_reads_on_across_growing_batches_of_activities(
             break
     assert pages == whole["items"]
     assert len(service.participation_csv(span).splitlines()) == 12
+
+
+def test_what_events_asked_partners_directly_is_not_undone_by_a_late_event_of_an_older_status(world):
+    """Asked when the read model had not heard of the partner yet, partners answer its current status; its older
+    events, still on the way, must not take the model back to a status the partner has left."""
+    service, store, _ = world
+    newcomer = "prt_01dddddddddddddddddddddddd"
+    partners = service.app.partners
+    partners.get_partner.side_effect = None
+    partners.get_partner.return_value = {"id": newcomer, "name": {"zh": "馆"}, "level": "outside",
+                                         "kind": "museum", "status": "approved", "status_seq": 3}
+    service.create_activity(body(co_organizers=[newcomer]), GROUP)
+    assert store.partner(newcomer)["status"] == "approved"
+    late = announce("partner.registered", {"partner_id": newcomer, "name": {"zh": "馆"}, "level": "outside",
+                                           "kind": "museum", "status": "applied", "status_seq": 1}, subject=newcomer)
+    service.learn_partner(late)
+    assert store.partner(newcomer)["status"] == "approved"
