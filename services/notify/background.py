@@ -11,7 +11,7 @@ import eventlet
 
 from services.common.background import WokenLoop
 from services.common.mongo import database
-from services.notify.rendering import Renderer
+from services.notify.rendering import renderer_for
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
 
@@ -25,7 +25,7 @@ class BackgroundLoop(WokenLoop):
         super().setup()
         self.settings = NotifySettings.from_env()
         self.store = NotifyStore(database(self.container.service_name, self.settings.common))
-        self.renderer = Renderer(self.settings.common.display_timezone)
+        self.renderer = renderer_for(self.settings.common.display_timezone)
         self.pool = eventlet.GreenPool(50)
 
     def interval(self) -> float:

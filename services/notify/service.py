@@ -22,7 +22,7 @@ from services.notify.fanout import every_event, is_public
 from services.notify.mailer import EmailWorker
 from services.notify.messenger import Messenger
 from services.notify.people import FOLLOWS, Preferences, reminder_due
-from services.notify.rendering import Renderer
+from services.notify.rendering import renderer_for
 from services.notify.scheduler import Scheduler
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
@@ -57,7 +57,7 @@ class NotifyService(ServiceBase):
         return NotifySettings.from_env()
 
     def _messenger(self) -> Messenger:
-        return Messenger(self.store, Renderer(self.settings.common.display_timezone))
+        return Messenger(self.store, renderer_for(self.settings.common.display_timezone))
 
     # webhook endpoints: every call names the owner; another partner's endpoint is "not found"
     def _check_url(self, url: str) -> None:
