@@ -222,6 +222,13 @@ def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):
     store.save_preferences(Preferences(person_id="p2", follow_theme=["art", "science"], mode="weekly_digest"))
     assert [p.person_id for p in store.subscribers({"organizer": {"prt_a"}})] == ["p1"]
     assert [p.person_id for p in store.subscribers({"theme": {"science"}, "path": set()})] == ["p1", "p2"]
+    store.save_preferences(Preferences(person_id="p3", follow_path=["practice"]))
+    both = store.subscribers({"organizer": {"prt_a", "prt_b"}, "theme": {"science", "art"}, "path": {"space"}})
+    assert [p.person_id for p in both] == ["p1", "p2"], "each follower once, however many of its follows match"
+    assert store.subscribers({"organizer": {"prt_z"}}) == [] and store.subscribers({}) == []
+    found = store.preferences_for(["p3", "p1", "nobody", "p1"])
+    assert sorted(found) == ["p1", "p3"] and found["p3"].follow_path == ["practice"]
+    assert store.preferences_for([]) == {}
     assert [p.person_id for p in store.digest_readers()] == ["p2"]
     assert store.preferences_of("p2").follow_theme == ["art", "science"]
 
