@@ -127,10 +127,10 @@ class Roster:
         kind = "registration.confirmed" if seat else "registration.waitlisted"
         return item, [self._event(kind, item, activity)]
 
-    def waitlist_position(self, registration_id: str) -> int | None:
-        """1 for the next to get a seat; None unless waitlisted."""
-        waiting = [r["registration_id"] for r in self.registrations if r["state"] == "waitlisted"]
-        return waiting.index(registration_id) + 1 if registration_id in waiting else None
+    def waitlist_positions(self) -> dict[str, int]:
+        """Each waitlisted registration's place: 1 for the next to get a seat (the others are not in it)."""
+        waiting = (r["registration_id"] for r in self.registrations if r["state"] == "waitlisted")
+        return {registration_id: place for place, registration_id in enumerate(waiting, start=1)}
 
     def by_attendee_hash(self, digest: str) -> dict | None:
         return next((r for r in self.registrations if r.get("attendee_hash") == digest), None)

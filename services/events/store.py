@@ -169,8 +169,8 @@ class EventsStore:
 
     def tasks_due_by(self, horizon: datetime, limit: int = 200) -> list[str]:
         """Activities with a task to remind whose deadline is at or before ``horizon``."""
-        found = self.activities.find({"next_task_due": {"$lte": horizon}}, {"_id": 1, "next_task_due": 1})
-        return [doc["_id"] for doc in found.limit(limit) if doc.get("next_task_due") is not None]
+        found = self.activities.find({"next_task_due": {"$lte": horizon}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in found]
 
     def ended_before(self, cutoff: datetime, limit: int = 100) -> list[str]:
         """Activities that ended before ``cutoff`` whose personal data were not yet dealt with.

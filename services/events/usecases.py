@@ -88,6 +88,8 @@ def venue_view(venue: Venue) -> dict:
             "retired_reason": venue.retired_reason, "offered_by_partner": venue.offer_key is not None}
 
 
+PROFILE_EVENTS = ("partner.registered", "partner.updated")  # what a partner is; the others: its standing
+
 class EventsApp:
     def __init__(self, store: EventsStore, partners, *, retention_days: int = 180,
                  display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow,
@@ -459,10 +461,13 @@ class EventsApp:
         """A registration or volunteer sign-up as the API shows it."""
         return dict(item, activity_id=activity.id, personal_data_kept_until=self._kept_until(activity))
 
-    def _registration(self, item: dict, activity: JointActivity, roster: Roster) -> dict:
-        """A registration as the API shows it: never the hash of its attendee token; its place on the waitlist."""
+    def _registration(self, item: dict, activity: JointActivity, roster: Roster,
+                      positions: dict[str, int] | None = None) -> dict:
+        """A registration as the API shows it: never the hash of its attendee token; its place on the waitlist
+        (from ``positions`` when showing many: the waitlist is ordered once, not once a registration)."""
         shown = self._shown({k: v for k, v in item.items() if k != "attendee_hash"}, activity)
-        return dict(shown, waitlist_position=roster.waitlist_position(item["registration_id"]))
+        positions = roster.waitlist_positions() if positions is None else positions
+        return dict(shown, waitlist_position=positions.get(item["registration_id"]))
 
     def _promote(self, activity: JointActivity) -> None:
         view = view_of(activity)
@@ -491,7 +496,8 @@ class EventsApp:
         with rules():
             activity.require_organizer(actor, "see who registered")
         roster = self.store.roster(activity.id)
-        return {"items": [self._registration(item, activity, roster) for item in roster.registrations],
+        positions = roster.waitlist_positions()
+        return {"items": [self._registration(item, activity, roster, positions) for item in roster.registrations],
                 "attendance": roster.attendance(), "capacity": activity.capacity}
 
     def registration(self, activity_id: str, registration_id: str) -> dict:
@@ -674,7 +680,10 @@ class EventsApp:
         data = envelope.data
         self.store.remember_partner(data, data.get("decided_at") or envelope.time)
         self._keep_offers(data)
-        if data["status"] not in ("suspended", "active", "approved", "approved_with_conditions"):
+        # a profile (registered, updated) never changes the status: only status events flag or clear activities,
+        # so a profile edit does not read and rewrite every live activity of the partner
+        if envelope.type in PROFILE_EVENTS or data["status"] not in ("suspended", "active", "approved",
+                                                                     "approved_with_conditions"):
             return
         for activity_id in self.store.live_ids_of_partner(data["partner_id"]):
             def flag(activity: JointActivity):

@@ -158,11 +158,7 @@ class NotifyStore:
         return None if doc is None else _delivery(doc)
 
     def change_delivery(self, delivery_id: str, change: Callable[[Delivery], None]) -> Delivery:
-        def apply(doc: dict) -> None:
-            delivery = _delivery(doc)
-            change(delivery)
-            doc.update(_doc(delivery))
-        return _delivery(documents.update(self.deliveries, delivery_id, apply))
+        return _delivery(documents.change_model(self.deliveries, delivery_id, change, _delivery, _doc))
 
     def deliveries_of(self, endpoint_id: str, state: str | None = None, limit: int = 100,
                       before: str | None = None) -> list[dict]:
@@ -183,11 +179,8 @@ class NotifyStore:
         return [documents.public(doc) for doc in found]
 
     def change_email(self, email_id: str, change: Callable[[OutgoingEmail], None]) -> dict:
-        def apply(doc: dict) -> None:
-            email = _load(OutgoingEmail, doc)
-            change(email)
-            doc.update(_doc(email))
-        return documents.public(documents.update(self.emails, email_id, apply))
+        return documents.public(documents.change_model(self.emails, email_id, change,
+                                                       lambda doc: _load(OutgoingEmail, doc), _doc))
 
     def notice_exists(self, notice_id: str) -> bool:
         return bool(self.inbox.find_one({"_id": notice_id}, {"_id": 1})
@@ -254,8 +247,7 @@ class NotifyStore:
         return sorted((_preferences(doc) for doc in found), key=lambda p: p.person_id)
 
     def digest_readers(self) -> list[Preferences]:
-        return [p for p in (self.preferences_of(doc["_id"])
-                            for doc in self.preferences.find({"mode": "weekly_digest"}, {"_id": 1})) if p]
+        return [_preferences(doc) for doc in self.preferences.find({"mode": "weekly_digest"}).sort("_id", ASCENDING)]
 
     # read models
     def _upsert(self, collection: Collection, doc_id: str, values: dict, applied_event: str,
