@@ -9,7 +9,7 @@ class RpcFacts:
         self._worker = worker
         self._organizers: dict[str, list[dict]] = {}
         self._owners: dict[str, str] = {}
-        self._parties: dict[str, set[str]] = {}
+        self._agreements: dict[str, dict] = {}
 
     def organizers_of(self, activity_id: str) -> list[dict]:
         if activity_id not in self._organizers:
@@ -21,8 +21,11 @@ class RpcFacts:
             self._owners[endpoint_id] = self._worker.notify.endpoint_owner(endpoint_id)
         return self._owners[endpoint_id]
 
+    def agreement(self, agreement_id: str) -> dict:
+        """The agreement (asked once per request: the route shows the copy the policy decided on)."""
+        if agreement_id not in self._agreements:
+            self._agreements[agreement_id] = self._worker.partners.get_agreement(agreement_id)
+        return self._agreements[agreement_id]
+
     def agreement_parties(self, agreement_id: str) -> set[str]:
-        if agreement_id not in self._parties:
-            agreement = self._worker.partners.get_agreement(agreement_id)
-            self._parties[agreement_id] = {agreement["partner_id"], agreement.get("counterpart")} - {None, "library"}
-        return self._parties[agreement_id]
+        return set(self.agreement(agreement_id)["bound_partner_ids"])

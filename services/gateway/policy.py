@@ -42,7 +42,7 @@ class Facts(Protocol):
         """The partner id owning a webhook endpoint; raises ``NotFound`` if there is none."""
 
     def agreement_parties(self, agreement_id: str) -> set[str]:
-        """The partner ids bound by an agreement (the partner, and a campus unit counterpart); ``NotFound``."""
+        """The partner ids an agreement binds (partners decides: ``bound_partner_ids``); ``NotFound``."""
 
 
 @dataclass(frozen=True)

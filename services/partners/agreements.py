@@ -20,6 +20,12 @@ PARTIES = ("counterpart", "partner")  # who signs
 LIBRARY = "library"  # the counterpart when it is the library itself
 
 
+def bound_partners(partner_id: str, counterpart: str) -> list[str]:
+    """The partners an agreement binds (who may read it): the partner, and the counterpart unless it is the
+    library itself."""
+    return [partner_id] + ([counterpart] if counterpart != LIBRARY else [])
+
+
 def expiring_mark(days: int) -> str:
     return f"expiring:{days}"
 

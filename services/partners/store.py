@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common import documents
 from services.common.envelope import Envelope
 from services.common.errors import Conflict
-from services.partners.agreements import Agreement
+from services.partners.agreements import Agreement, bound_partners
 from services.partners.domain import MAY_ORGANIZE, Partner, name_key, search_text
 from services.partners.history import collaboration_key, merge
 
@@ -46,6 +46,14 @@ def _agreement_doc(agreement: Agreement) -> dict:
 
 def _agreement_of(doc: dict) -> Agreement:
     return Agreement(id=doc["_id"], **{k: v for k, v in doc.items() if k in _AGREEMENT_FIELDS and k != "id"})
+
+
+def _agreement_view(doc: dict | None) -> dict | None:
+    """An agreement as callers see it, with the partners it binds (``bound_partner_ids``: who may read it)."""
+    shown = documents.public(doc)
+    if shown is not None:
+        shown["bound_partner_ids"] = bound_partners(shown["partner_id"], shown["counterpart"])
+    return shown
 
 
 def _shown(doc: dict | None) -> dict | None:
@@ -185,12 +193,13 @@ class PartnerStore:
         documents.insert(self.agreements, _agreement_doc(agreement), events)
 
     def get_agreement(self, agreement_id: str) -> dict | None:
-        return documents.public(self.agreements.find_one({"_id": agreement_id}))
+        return _agreement_view(self.agreements.find_one({"_id": agreement_id}))
 
     def agreements_of(self, partner_id: str) -> list[dict]:
+        """The agreements that bind the partner, on either side (``bound_partners``)."""
         found = self.agreements.find({"$or": [{"partner_id": partner_id}, {"counterpart": partner_id}]}).sort(
             "_id", ASCENDING)
-        return [documents.public(doc) for doc in found]
+        return [_agreement_view(doc) for doc in found]
 
     def find_agreements(self, *, status: str | None = None, ends_before: str | None = None,
                         after: str | None = None, limit: int = 50) -> list[dict]:
@@ -201,10 +210,10 @@ class PartnerStore:
             query["ends_on"] = {"$lt": ends_before}
         if after:
             query["_id"] = {"$gt": after}
-        return [documents.public(doc) for doc in self.agreements.find(query).sort("_id", ASCENDING).limit(limit)]
+        return [_agreement_view(doc) for doc in self.agreements.find(query).sort("_id", ASCENDING).limit(limit)]
 
     def change_agreement(self, agreement_id: str, change: Callable[[Agreement], list[Envelope]]) -> dict:
-        return documents.public(documents.change_model(self.agreements, agreement_id, change, _agreement_of,
+        return _agreement_view(documents.change_model(self.agreements, agreement_id, change, _agreement_of,
                                                        _agreement_doc))
 
     def agreements_due(self, today: str, limit: int = 500) -> list[str]:

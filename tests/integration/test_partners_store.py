@@ -90,6 +90,8 @@ def test_due_renewals_and_agreements_are_found_by_day_only(store):
     store.add_agreement(with_unit, [])
     assert [a["id"] for a in store.agreements_of("prt_0")] == ["agr_1", "agr_2"]
     assert [a["id"] for a in store.agreements_of("prt_1")] == ["agr_2"], "the campus unit on the other side too"
+    assert store.get_agreement("agr_2")["bound_partner_ids"] == ["prt_0", "prt_1"]
+    assert store.get_agreement("agr_1")["bound_partner_ids"] == ["prt_0"], "the library is no partner to hide from"
 
 
 def test_collaboration_records_apply_each_event_once(store):

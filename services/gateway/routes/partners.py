@@ -179,7 +179,7 @@ class AgreementRoutes:
     @endpoint()
     def get_agreement(self, request: Request, agreement_id: str) -> Response:
         authorize(self.principal, "agreement.read", agreement_id=agreement_id)
-        return json_response(self.partners.get_agreement(agreement_id))
+        return json_response(self.principal.facts.agreement(agreement_id))
 
     @http("GET", "/v1/partners/<string:partner_id>/agreements")
     @endpoint()
