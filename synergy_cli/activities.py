@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import click
 
-from synergy_cli.app import App, body_from, examples, output_options, read_json_file, with_app, working
+from synergy_cli.app import (
+    App,
+    body_from,
+    examples,
+    output_options,
+    read_json_file,
+    with_app,
+    working,
+    write_text,
+)
 from synergy_client import Activity
 
 SHOW_COLUMNS = ["id", "title", "activity_type", "status", "starts_at", "ends_at", "venue", "lead_organizer",
@@ -147,11 +156,7 @@ def calendar(app: App, path: str, organizer, activity_type, theme) -> None:
     """Export the calendar of activities (iCalendar). GET /v1/calendar.ics."""
     with working("exporting"):
         text = app.client.calendar(organizer=organizer, type=activity_type, theme=theme)
-    if path == "-":
-        click.echo(text, nl=False)
-    else:
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+    write_text(path, text)
     app.out.note(f"{text.count('BEGIN:VEVENT')} event(s)" + ("" if path == "-" else f" written to {path}"))
 
 
@@ -245,8 +250,6 @@ def update_activity(app: App, activity_id: str, file, title_zh, title_en, activi
                                  "description": description, "waive_reapproval": waive_reapproval or None})
     if not changes:
         raise click.UsageError("nothing to change: give an option or --file")
-    if changes.get("title") and "zh" not in changes["title"]:
-        changes["title"] = dict(app.client.activity(activity_id).title, **changes["title"])
     show(app, app.client.edit_activity(activity_id, changes))
 
 

@@ -102,6 +102,16 @@ def body_from(file: str | None, **fields: Any) -> dict[str, Any]:
     return body
 
 
+def write_text(path: str, text: str) -> None:
+    """An export to a file, or to standard output for ``-`` (as written: no newline added or translated)."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+
+
 def progress(items, label: str, length: int | None = None):
     """A progress bar on stderr (drawn only on a terminal); iterate over what it returns."""
     return click.progressbar(items, label=label, length=length, file=sys.stderr, show_pos=True)

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from synergy_cli.app import App, examples, output_options, read_json_file, with_app, working
+from synergy_cli.app import App, examples, output_options, read_json_file, with_app, working, write_text
 
 GROUPINGS = ["activity", "organizer", "path", "activity_type", "level", "term", "joint"]
 REPORT_FORMATS = ["html", "csv", "json"]
@@ -197,12 +196,7 @@ def report(app: App, term_id: str, fmt: str, output: str, unit: str | None, term
     with working(f"generating the {fmt.upper()} report"):
         body = app.client.term_report(term_id, fmt, unit=unit, term_end=term_end)
     text = json.dumps(body, ensure_ascii=False, indent=2) + "\n" if fmt == "json" else str(body or "")
-    if output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        with open(output, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+    write_text(output, text)
     app.out.note(("term-end report" if term_end else "report") + f" of {term_id}"
                  + (f" for {unit}" if unit else "") + f" ({fmt}, {len(text.encode())} bytes)"
                  + ("" if output == "-" else f" written to {output}"))

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from synergy_cli.app import App, body_from, examples, output_options, with_app, working
+from synergy_cli.app import App, body_from, examples, output_options, with_app, working, write_text
 from synergy_client import ApiError
 
 LEVELS = ["library", "campus", "outside"]
@@ -154,11 +154,7 @@ def export_partners(app: App, path: str, level, kind, status) -> None:
     with working("exporting"):
         text = app.client.export_partners_csv(level=level, kind=kind, status=status)
     count = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+    write_text(path, text)
     app.out.note(f"exported {count} partner(s)" + ("" if path == "-" else f" to {path}"))
 
 

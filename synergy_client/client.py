@@ -69,6 +69,10 @@ class SynergyClient:
         """POST without an idempotency key: not retried on 5xx (only on 429 and when nothing was sent)."""
         return self.transport.request("POST", path, json_body=body, headers=headers).body
 
+    def put(self, path: str, body: Any) -> Any:
+        """PUT a whole resource, without ``If-Match`` (``update(..., method="PUT")`` sends one)."""
+        return self.transport.request("PUT", path, json_body=body).body
+
     def delete(self, path: str) -> Any:
         return self.transport.request("DELETE", path).body
 
@@ -184,7 +188,7 @@ class SynergyClient:
         return self.get("/v1/partner-review-rubric")
 
     def set_rubric(self, rubric: dict[str, Any]) -> dict[str, Any]:
-        return self.transport.request("PUT", "/v1/partner-review-rubric", json_body=rubric).body
+        return self.put("/v1/partner-review-rubric", rubric)
 
     def review(self, partner_id: str) -> dict[str, Any]:
         return self.get(f"/v1/partners/{segment(partner_id)}/review")
@@ -258,8 +262,7 @@ class SynergyClient:
 
     def set_notification_preferences(self, person_id: str, preferences: dict[str, Any]) -> dict[str, Any]:
         """Replace a person's preferences as a whole (what is left out takes its default)."""
-        return self.transport.request("PUT", f"/v1/people/{segment(person_id)}/notification-preferences",
-                                      json_body=preferences).body
+        return self.put(f"/v1/people/{segment(person_id)}/notification-preferences", preferences)
 
     def update_notification_preferences(self, person_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change some preferences, keeping the others: read them, then PUT them back changed (with
@@ -289,8 +292,13 @@ class SynergyClient:
         return (types.Activity.from_api(item) for item in found)
 
     def edit_activity(self, activity_id: str, changes: dict[str, Any]) -> types.Activity:
-        """PATCH an activity, with ``If-Match`` when the API gives ETags."""
-        return types.Activity.from_api(self.update(f"/v1/activities/{segment(activity_id)}", lambda _: changes))
+        """PATCH an activity, with ``If-Match`` when the API gives ETags. A title given in one language keeps the
+        other from the copy the ETag names (a title is sent whole), so a title changed meanwhile is not lost."""
+        def change(current: dict[str, Any]) -> dict[str, Any]:
+            if "title" not in changes:
+                return changes
+            return dict(changes, title={**(current.get("title") or {}), **changes["title"]})
+        return types.Activity.from_api(self.update(f"/v1/activities/{segment(activity_id)}", change))
 
     def calendar(self, **filters: Any) -> str:
         """Activities as an iCalendar document."""
@@ -329,7 +337,7 @@ class SynergyClient:
                            entries: list[dict[str, Any]]) -> types.Activity:
         """Replace an organizer's ``contributions`` or ``tasks`` as a whole."""
         path = f"/v1/activities/{segment(activity_id)}/organizers/{segment(partner_id)}/{segment(part)}"
-        return types.Activity.from_api(self.transport.request("PUT", path, json_body={part: entries}).body)
+        return types.Activity.from_api(self.put(path, {part: entries}))
 
     def register_person(self, activity_id: str, person: dict[str, Any], *,
                         idempotency_key: str | None = None) -> dict[str, Any]:
@@ -384,7 +392,7 @@ class SynergyClient:
 
     def set_term_plan(self, term_id: str, plan: dict[str, Any]) -> dict[str, Any]:
         """Replace the plan of a term (``{title, starts_on, ends_on, targets: [...]}``)."""
-        return self.transport.request("PUT", f"/v1/terms/{segment(term_id)}/plan", json_body=plan).body
+        return self.put(f"/v1/terms/{segment(term_id)}/plan", plan)
 
     def term_report(self, term_id: str, fmt: str = "json", *, unit: str | None = None,
                     term_end: bool = False) -> Any:
@@ -399,7 +407,7 @@ class SynergyClient:
                              **span: Any) -> Iterator[dict[str, Any]]:
         """Everyone's participation rows over ``term`` or ``from``/``to`` (pass as ``**{"from": ...}``), every
         page (staff, admin or the campus system)."""
-        return self.items("/v1/participation", dict(span, limit=page_size), limit=limit, cursor_param="cursor")
+        return self.items("/v1/participation", dict(span, limit=page_size), limit=limit)
 
     def participation_csv(self, **span: Any) -> str:
         """The same rows as one CSV document."""

@@ -164,6 +164,24 @@ def test_updates_send_if_match_and_read_again_when_the_resource_changed(client, 
         ("GET", None), ("PATCH", '"v1"'), ("GET", None), ("PATCH", '"v2"')]
 
 
+def test_a_title_in_one_language_keeps_the_other_from_the_copy_it_is_sent_against(client, server):
+    copies = iter([({"zh": "讲座", "en": "Lecture"}, '"v1"'), ({"zh": "新讲座", "en": "Lecture"}, '"v2"')])
+
+    def route(method, path, query, seen):
+        if method == "GET":
+            title, tag = next(copies)
+            return Answer(200, {"id": "act_1", "title": title}, {"ETag": tag})
+        if seen.headers.get("If-Match") == '"v1"':  # the title changed after the first read
+            return Answer(412, {"title": "Precondition failed", "status": 412}, None, PROBLEM)
+        return Answer(200, dict(seen.body, id="act_1"), {"ETag": '"v3"'})
+
+    server.route = route
+    client.edit_activity("act_1", {"title": {"en": "Lecture, part 1"}, "capacity": 80})
+    sent = [s.body for s in server.seen if s.method == "PATCH"]
+    assert sent[-1] == {"title": {"zh": "新讲座", "en": "Lecture, part 1"}, "capacity": 80}, "zh of the copy sent"
+    assert [s.method for s in server.seen] == ["GET", "PATCH", "GET", "PATCH"]
+
+
 def test_an_update_that_keeps_losing_the_race_raises(client, server):
     def route(method, path, query, seen):
         if method == "GET":
