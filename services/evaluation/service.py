@@ -10,7 +10,6 @@ from eventlet import tpool
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from services.common import documents
 from services.common.catalogue import announce
 from services.common.clock import isoformat, parse_iso, utcnow
 from services.common.config import Settings, env
@@ -281,16 +280,17 @@ class EvaluationService(ServiceBase):
 
     @rpc
     def term_plan(self, term_id: str) -> dict:
-        plan = self.store.plan(str(term_id))
-        if plan is None:
+        found = self.store.plan_as_set(str(term_id))
+        if found is None:
             raise NotFound(f"No plan for term {term_id}.", {"term_id": term_id})
+        plan, shown = found
         activities = self.store.activities_in_term(plan.term_id)
         responses = self.store.responses_by_activity([a["activity_id"] for a in activities])
         immediate = [r["answers"] for rs in responses.values() for r in rs if r["stage"] == IMMEDIATE]
         today = utcnow().astimezone(ZoneInfo(_zone())).date()
-        doc = self.store.plans.find_one({"_id": plan.term_id}, {"outbox": 0, "_applied": 0, "term_end_report": 0})
-        return {"plan": documents.public(doc), "progress": plan.progress(activities, immediate, today, _minimum()),
-                REVISION: documents.revision_of(doc)}
+        revision = shown.pop(REVISION)
+        return {"plan": shown, "progress": plan.progress(activities, immediate, today, _minimum()),
+                REVISION: revision}
 
     def _report(self, term_id: str, unit: str | None) -> dict:
         activities = self.store.activities_in_term(term_id)

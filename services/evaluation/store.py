@@ -12,7 +12,6 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import documents
 from services.common.envelope import Envelope
-from services.common.errors import ConcurrentUpdate
 from services.evaluation.domain import CLOSED, OPEN, SCHEDULED, Response, Survey
 from services.evaluation.plans import TermPlan
 
@@ -152,9 +151,12 @@ class EvaluationStore:
     def activities_in_term(self, term_id: str) -> list[dict]:
         """The term's activities, each with how many each stage of its survey invited."""
         found = [documents.public(doc) for doc in self.activities.find({"term_id": term_id})]
+        by_activity: dict[str, list[dict]] = {}
+        for doc in self.surveys.find({"activity_id": {"$in": [a["id"] for a in found]}},
+                                     {"activity_id": 1, "stage": 1, "invited_count": 1, "topic": 1}).sort("_id", 1):
+            by_activity.setdefault(doc["activity_id"], []).append(doc)
         for activity in found:
-            surveys = list(self.surveys.find({"activity_id": activity["id"]}, {"stage": 1, "invited_count": 1,
-                                                                               "topic": 1}))
+            surveys = by_activity.get(activity["id"], [])
             activity["activity_id"] = activity["id"]
             activity["invited"] = {doc["stage"]: doc.get("invited_count", 0) for doc in surveys}
             activity["topic"] = surveys[0]["topic"] if surveys else None
@@ -164,20 +166,8 @@ class EvaluationStore:
     def save_plan(self, plan: TermPlan, expected_rev: int | None = None) -> dict:
         """Set a term's plan (only on ``expected_rev`` when given; 0: no plan yet); the plan with its revision."""
         doc = _plan_doc(plan)
-        existing = self.plans.find_one({"_id": plan.term_id})
-        if existing is None:
-            documents.check_revision(None, expected_rev)
-            try:
-                return documents.versioned(documents.insert(self.plans, doc))
-            except DuplicateKeyError:
-                existing = self.plans.find_one({"_id": plan.term_id})
-        documents.check_revision(existing, expected_rev)
-        doc["report_generated_at"] = existing.get("report_generated_at")
-        try:
-            return documents.versioned(documents.replace(self.plans, existing | doc))
-        except ConcurrentUpdate:
-            documents.check_revision(self.plans.find_one({"_id": plan.term_id}), expected_rev)
-            raise
+        del doc["report_generated_at"]  # the service's own record of the term-end report: kept as stored
+        return documents.versioned(documents.put(self.plans, doc, expected_rev=expected_rev))
 
     def ensure_term(self, term_id: str, starts_on: date, ends_on: date, now: datetime) -> None:
         """Every term with an activity gets a (target-less) plan, so that its report is made at its end."""
@@ -187,6 +177,11 @@ class EvaluationStore:
     def plan(self, term_id: str) -> TermPlan | None:
         doc = self.plans.find_one({"_id": term_id})
         return _plan(doc) if doc else None
+
+    def plan_as_set(self, term_id: str) -> tuple[TermPlan, dict] | None:
+        """The plan, and what callers see of it with its revision (one read: the two agree)."""
+        doc = self.plans.find_one({"_id": term_id}, {"outbox": 0, "_applied": 0, "term_end_report": 0})
+        return None if doc is None else (_plan(doc), documents.versioned(doc))
 
     def plans_ended(self, before: date) -> list[TermPlan]:
         return [_plan(doc) for doc in self.plans.find({"report_generated_at": None})

@@ -305,3 +305,15 @@ def test_evaluation_store_keeps_one_plan_per_term_and_finds_ended_terms(db):
     assert store.plans_ended(date(2027, 2, 1)) == []
     assert len(db.plans.find_one({"_id": "2026-autumn"})["outbox"]) == 1
     assert store.term_end_report("2026-autumn") == {"term_id": "2026-autumn"}
+    # setting the plan again keeps the record of its term-end report, and honours the revision it names
+    plan, shown = store.plan_as_set("2026-autumn")
+    again = TermPlan(term_id="2026-autumn", starts_on=date(2026, 8, 1), ends_on=date(2027, 1, 31), targets=[],
+                     set_by="admin", set_at=NOW)
+    with pytest.raises(PreconditionFailed):
+        store.save_plan(again, expected_rev=shown["revision"] - 1)
+    assert store.save_plan(again, expected_rev=shown["revision"])["revision"] == shown["revision"] + 1
+    assert store.plans_ended(date(2027, 2, 1)) == [] and store.term_end_report("2026-autumn") is not None
+    assert "term_end_report" not in store.plan_as_set("2026-autumn")[1] and plan.targets == [target]
+    with pytest.raises(PreconditionFailed):
+        store.save_plan(TermPlan(term_id="2027-spring", starts_on=date(2027, 2, 1), ends_on=date(2027, 7, 31),
+                                 targets=[], set_by="admin", set_at=NOW), expected_rev=4)  # never set: revision 0
