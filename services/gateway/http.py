@@ -214,20 +214,6 @@ def body_field(request: Request, name: str) -> Any:
     return body.get(name) if isinstance(body, dict) else None
 
 
-def if_match(request: Request, current_etag: str, *, required: bool = True) -> None:
-    """Refuse an update made on a stale copy: 428 without ``If-Match`` (when required), 412 on a mismatch."""
-    wanted = request.headers.get("If-Match")
-    if wanted is None:
-        if required:
-            raise BadRequest(428, "Precondition required", "Send If-Match with the ETag you read.",
-                             "precondition_required")
-        return
-    tags = {tag.strip() for tag in wanted.split(",")}
-    if "*" not in tags and current_etag not in tags:
-        raise BadRequest(412, "Precondition failed", "The object changed since you read it; read it again.",
-                         "precondition_failed")
-
-
 def key_matches(presented: str, expected: str) -> bool:
     if not expected or not presented:
         return False
@@ -422,6 +408,9 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
                 if request.content_length is not None and request.content_length > max_body_bytes():
                     raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
                 self.principal = None if public else _authenticate(self, request, doc)
+                if doc.if_match_required and request.method in ("PUT", "PATCH") and "If-Match" not in request.headers:
+                    raise BadRequest(428, "Precondition required", "Send If-Match with the ETag you read.",
+                                     "precondition_required")
                 for name, value in kwargs.items():
                     if isinstance(value, str) and not 1 <= len(value) <= MAX_ID_CHARS:
                         raise BadRequest(404, "Not found", f"No such {name.removesuffix('_id')}.", "not_found")

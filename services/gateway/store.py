@@ -47,9 +47,10 @@ class GatewayStore:
         return _key_from(doc) if doc else None
 
     def key(self, key_id: str) -> tuple[ApiKey, int] | None:
-        """A key and its revision (for If-Match)."""
+        """A key and its revision (``If-Match``; a key document carries no events, so its revision is the
+        ``_rev`` that ``save_key`` compares and sets)."""
         doc = self.keys.find_one({"_id": key_id})
-        return (_key_from(doc), doc["_rev"]) if doc else None
+        return (_key_from(doc), documents.revision_of(doc)) if doc else None
 
     def save_key(self, key: ApiKey, rev: int) -> int:
         """Compare-and-set: raises ``ConcurrentUpdate`` if the key changed since ``rev``. Returns the new rev."""

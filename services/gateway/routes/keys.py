@@ -11,16 +11,20 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.clock import utcnow
-from services.common.errors import NotFound, RuleBroken
+from services.common.documents import REVISION
+from services.common.errors import NotFound, PreconditionFailed, RuleBroken
 from services.common.validation import load
 from services.gateway import schemas
 from services.gateway.apikeys import ApiKey
-from services.gateway.http import endpoint, if_match, json_page, json_response, paging, read_json
+from services.gateway.http import (
+    endpoint,
+    expected_revision,
+    json_page,
+    paging,
+    read_json,
+    versioned_response,
+)
 from services.gateway.policy import PARTNER, authorize
-
-
-def _etag(rev: int) -> str:
-    return f'"rev-{rev}"'
 
 
 class ApiKeyRoutes:
@@ -47,8 +51,8 @@ class ApiKeyRoutes:
                                  valid_for=timedelta(days=data["expires_in_days"]), now=now,
                                  created_by=self.principal.key_id)
         self.store.add_key(key)
-        return json_response(key.view(now) | {"key": text}, 201,
-                             {"Location": f"/v1/api-keys/{key.id}", "ETag": _etag(1)})
+        return versioned_response(key.view(now) | {"key": text, REVISION: 1}, 201,
+                                  {"Location": f"/v1/api-keys/{key.id}"})
 
     @http("GET", "/v1/api-keys")
     @endpoint(summary="List API keys (never their secrets)", query=schemas.PageQuery,
@@ -66,7 +70,7 @@ class ApiKeyRoutes:
     def get_api_key(self, request: Request, key_id: str) -> Response:
         authorize(self.principal, "apikey.read", key_id=key_id)
         key, rev = self._key(key_id)
-        return json_response(key.view(utcnow()), headers={"ETag": _etag(rev)})
+        return versioned_response(key.view(utcnow()) | {REVISION: rev})
 
     @http("PATCH", "/v1/api-keys/<string:key_id>")
     @endpoint(summary="Relabel an API key (If-Match required)", body=schemas.ApiKeyUpdate,
@@ -75,10 +79,13 @@ class ApiKeyRoutes:
         authorize(self.principal, "apikey.update", key_id=key_id)
         data = load(schemas.ApiKeyUpdate(), read_json(request))
         key, rev = self._key(key_id)
-        if_match(request, _etag(rev))
+        wanted = expected_revision(request)  # present: the endpoint answered 428 without it
+        if wanted is not None and wanted != rev:
+            raise PreconditionFailed("The object changed since you read it; read it again.",
+                                     {"revision": rev, "expected_revision": wanted})
         key.label = data["label"]
         rev = self.store.save_key(key, rev)
-        return json_response(key.view(utcnow()), headers={"ETag": _etag(rev)})
+        return versioned_response(key.view(utcnow()) | {REVISION: rev})
 
     @http("POST", "/v1/api-keys/<string:key_id>/revoke")
     @endpoint(summary="Revoke an API key at once", answers={200: schemas.ApiKeyView}, tags=("api keys",))
@@ -87,4 +94,4 @@ class ApiKeyRoutes:
         key, rev = self._key(key_id)
         key.revoke(utcnow(), self.principal.key_id)
         rev = self.store.save_key(key, rev)
-        return json_response(key.view(utcnow()), headers={"ETag": _etag(rev)})
+        return versioned_response(key.view(utcnow()) | {REVISION: rev})
