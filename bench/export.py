@@ -16,7 +16,8 @@ Timed, each R times over the day range the activities start in:
   (``SynergyClient.participation_export``, ``--page-size`` rows a page);
 - ``csv``: ``GET /v1/participation.csv`` in one answer (``SynergyClient.participation_csv``);
 - ``store``, the baseline: the same rows read in this process straight from the events database with pymongo
-  (the range's activities in export order, their rosters 100 at a time, as the service reads them) and built with
+  (the range's activities in export order, their rosters ``ROSTER_BATCH`` at a time; the service grows its
+  batches from 4 to 128) and built with
   ``services.events.transcript.rows_of``, without RPC, HTTP or JSON.
 
 Prints rows, median seconds and rows/s of each, the ratios json/store and csv/store, whether the three gave the same

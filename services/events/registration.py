@@ -191,19 +191,27 @@ class Roster:
                 count += 1
         return count
 
+    # who took part: those who came (checked in) and volunteers whose hours were confirmed -------------------
+    def attended(self) -> list[dict]:
+        """The registrations checked in: who came."""
+        return [r for r in self.registrations if r["state"] == "checked_in"]
+
+    def volunteered(self) -> list[dict]:
+        """The volunteer sign-ups whose hours were confirmed."""
+        return [s for s in self.signups if s["state"] == "confirmed"]
+
     def attendance(self) -> dict[str, int]:
         states = [r["state"] for r in self.registrations]
         return {"registered": sum(1 for s in states if s in ("confirmed", "checked_in", "no_show")),
                 "checked_in": states.count("checked_in"), "no_show": states.count("no_show"),
                 "waitlisted": states.count("waitlisted"),
-                "volunteers": len({s["person"]["person_id"] for s in self.signups if s["state"] == "confirmed"})}
+                "volunteers": len({s["person"]["person_id"] for s in self.volunteered()})}
 
     # personal data ------------------------------------------------------------------------------------------
     def survey_recipients(self) -> list[dict]:
         """Checked-in registrants and volunteers with confirmed hours, once each."""
         found: dict[str, dict] = {}
-        people = [r["person"] for r in self.registrations if r["state"] == "checked_in"]
-        people += [s["person"] for s in self.signups if s["state"] == "confirmed"]
+        people = [r["person"] for r in self.attended()] + [s["person"] for s in self.volunteered()]
         for person in people:
             if person.get("email"):
                 found.setdefault(person["person_id"], dict(person))
@@ -230,7 +238,7 @@ def participation_items(roster: Roster, person_id: str, activity: ActivityView) 
     """One person's record at one activity: attended (with its length) and confirmed volunteer hours."""
     base = {"activity_id": activity.activity_id, "title": activity.title, "starts_at": isoformat(activity.starts_at)}
     items = [dict(base, kind="attended", hours=activity.hours, recorded_at=isoformat(r["checked_in_at"]))
-             for r in roster.registrations if r["person"]["person_id"] == person_id and r["state"] == "checked_in"]
+             for r in roster.attended() if r["person"]["person_id"] == person_id]
     items += [dict(base, kind="volunteered", hours=s["hours"], recorded_at=isoformat(s["confirmed_at"]))
-              for s in roster.signups if s["person"]["person_id"] == person_id and s["state"] == "confirmed"]
+              for s in roster.volunteered() if s["person"]["person_id"] == person_id]
     return items

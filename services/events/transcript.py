@@ -29,12 +29,11 @@ def rows_of(activity: dict, roster: Roster, zone: str) -> list[dict]:
     """The activity's participants, by person id; nobody who neither came nor had hours confirmed."""
     if roster.anonymised_at is not None:
         return []
-    attended = {r["person"]["person_id"] for r in roster.registrations if r["state"] == "checked_in"}
+    attended = {r["person"]["person_id"] for r in roster.attended()}
     hours: dict[str, float] = {}
-    for signup in roster.signups:
-        if signup["state"] == "confirmed":
-            person = signup["person"]["person_id"]
-            hours[person] = hours.get(person, 0.0) + float(signup["hours"])
+    for signup in roster.volunteered():
+        person = signup["person"]["person_id"]
+        hours[person] = hours.get(person, 0.0) + float(signup["hours"])
     day = activity["starts_at"].astimezone(ZoneInfo(zone)).date().isoformat()
     key = sort_key(activity["starts_at"], activity["id"])
     return [{"person_id": person, "activity_id": activity["id"], "title": activity["title"], "date": day,
