@@ -77,6 +77,29 @@ def replace(collection: Collection, doc: dict, events: Iterable[Envelope] = (), 
     return new
 
 
+def keep_newest(collection: Collection, doc: dict, known_is_newer: Callable[[dict], bool]) -> bool:
+    """Insert ``doc``, or put it in place of the stored one unless ``known_is_newer(stored)``: a read model fed by
+    events that may arrive out of order keeps the newest fact. True if written. A document stored before
+    revisions existed is replaced once as it is."""
+    for _ in range(MAX_ATTEMPTS):
+        known = collection.find_one({"_id": doc["_id"]})
+        if known is None:
+            if insert_once(collection, doc):
+                return True
+            continue
+        if known_is_newer(known):
+            return False
+        if "_rev" not in known:
+            collection.replace_one({"_id": doc["_id"]}, with_events(dict(doc, _rev=1), ()))
+            return True
+        try:
+            replace(collection, dict(doc, _rev=known["_rev"], _version=revision_of(known)))
+            return True
+        except ConcurrentUpdate:
+            continue
+    return False
+
+
 def revision_of(doc: dict | None) -> int:
     """The object's revision (0: not written yet). Documents written before ``_version`` existed start from
     their ``_rev``, so a revision never comes back."""

@@ -10,7 +10,6 @@ from pymongo.database import Database
 
 from services.common import documents
 from services.common.envelope import Envelope
-from services.common.errors import ConcurrentUpdate
 from services.events.domain import LIVE, JointActivity, Organizer
 from services.events.listing import query_terms, sort_key, title_terms
 from services.events.registration import Roster
@@ -236,41 +235,12 @@ class EventsStore:
             as_of = f"seq:{partner['status_seq']:012d}"
         doc = {"_id": partner["partner_id"], "name": partner["name"], "level": partner["level"],
                "kind": partner["kind"], "status": partner["status"], "as_of": as_of}
-        for _ in range(documents.MAX_ATTEMPTS):
-            known = self.partners.find_one({"_id": doc["_id"]})
-            if known is None:
-                if documents.insert_once(self.partners, doc):
-                    return True
-                continue
-            if as_of and known.get("as_of", "") > as_of:
-                return False
-            if "_rev" not in known:  # written by an earlier version, without a revision: adopt it once
-                self.partners.replace_one({"_id": doc["_id"]}, documents.with_events(dict(doc, _rev=1), ()))
-                return True
-            try:
-                documents.replace(self.partners, dict(doc, _rev=known.get("_rev", 1)))
-                return True
-            except ConcurrentUpdate:
-                continue
-        return False
+        return documents.keep_newest(self.partners, doc, lambda known: bool(as_of) and known.get("as_of", "") > as_of)
 
     def remember_offer(self, partner_id: str, spaces: list[dict], profile_seq: int) -> bool:
         """Keep the spaces a partner offers as of its newest profile seen; an older profile changes nothing."""
         doc = {"_id": partner_id, "spaces": list(spaces), "profile_seq": profile_seq}
-        for _ in range(documents.MAX_ATTEMPTS):
-            known = self.offers.find_one({"_id": partner_id})
-            if known is None:
-                if documents.insert_once(self.offers, doc):
-                    return True
-                continue
-            if known["profile_seq"] >= profile_seq:
-                return False
-            try:
-                documents.replace(self.offers, dict(doc, _rev=known["_rev"]))
-                return True
-            except ConcurrentUpdate:
-                continue
-        return False
+        return documents.keep_newest(self.offers, doc, lambda known: known["profile_seq"] >= profile_seq)
 
     def offer_of(self, partner_id: str) -> dict | None:
         """``{spaces, profile_seq}`` of the newest profile seen, or None if the partner never announced spaces."""

@@ -134,6 +134,19 @@ def test_a_change_that_changes_nothing_leaves_the_revision_a_caller_read(db):
     assert documents.revision_of(raised) == 3 and raised["outbox_pending"], "raising events is a change"
 
 
+def test_a_read_model_keeps_the_newest_fact_whatever_order_they_come_in(db):
+    def older(seq):
+        return lambda known: known["seq"] >= seq
+    assert documents.keep_newest(db.model, {"_id": "p", "seq": 2, "v": "b"}, older(2))
+    assert not documents.keep_newest(db.model, {"_id": "p", "seq": 1, "v": "a"}, older(1)), "an older fact, late"
+    assert documents.keep_newest(db.model, {"_id": "p", "seq": 3, "v": "c"}, older(3))
+    stored = db.model.find_one({"_id": "p"})
+    assert (stored["v"], stored["_rev"], documents.revision_of(stored)) == ("c", 2, 2)
+    db.model.insert_one({"_id": "legacy", "seq": 0, "v": "x"})  # stored before revisions existed
+    assert documents.keep_newest(db.model, {"_id": "legacy", "seq": 1, "v": "y"}, older(1))
+    assert db.model.find_one({"_id": "legacy"})["_rev"] == 1
+
+
 def test_put_creates_or_replaces_and_honours_the_expected_revision(db):
     with pytest.raises(PreconditionFailed):
         documents.put(db.things, {"_id": "s", "v": 1}, expected_rev=3)  # never written: at revision 0
