@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.common import ids
-from services.gateway.policy import ADMIN, CAMPUS_SYSTEM, KINDS, PARTNER, STAFF, Principal
+from services.common.policy import ADMIN, CAMPUS_SYSTEM, KINDS, PARTNER, STAFF, Principal
 
 KEY_PREFIX = "syn_"
 PREFIX_CHARS = 10

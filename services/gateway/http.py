@@ -40,9 +40,9 @@ from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
 from services.common.documents import REVISION
 from services.common.errors import SynergyError
+from services.common.policy import ADMIN, ATTENDEE, Principal
 from services.gateway.apikeys import hash_key, looks_like_key
 from services.gateway.facts import RpcFacts
-from services.gateway.policy import ADMIN, ATTENDEE, Principal
 from services.gateway.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from nameko.web.handlers import HttpRequestHandler
 
+from services.common.policy import ADMIN, RULES
 from services.gateway import schemas
 from services.gateway.http import IDEMPOTENCY_HEADER, MAX_ID_CHARS, RouteDoc
-from services.gateway.policy import ADMIN, RULES
 
 ANY_PART = re.compile(r"<any\(([^)]*)\):(\w+)>")  # a path part limited to a few words
 PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>")  # <id>, <string:id>, <any(a,b):step>

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.common.policy import KINDS, PARTNER
 from services.common.validation import StrictSchema
-from services.gateway.policy import KINDS, PARTNER
 from services.notify import schemas as notify_schemas
 from services.partners import schemas as partner_schemas
 

@@ -11,9 +11,7 @@ import pytest
 
 from services.common.errors import Forbidden, NotFound
 from services.common.metrics import merge
-from services.gateway import openapi
-from services.gateway.apikeys import ApiKey, hash_key, looks_like_key
-from services.gateway.policy import (
+from services.common.policy import (
     ADMIN,
     ADMIN_ONLY,
     ANYONE,
@@ -25,6 +23,8 @@ from services.gateway.policy import (
     Principal,
     authorize,
 )
+from services.gateway import openapi
+from services.gateway.apikeys import ApiKey, hash_key, looks_like_key
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.service import GatewayService
 
@@ -251,7 +251,7 @@ def test_metrics_of_several_processes_merge_into_one_exposition():
 
 
 def test_an_organizer_may_change_only_its_own_part(monkeypatch):
-    from services.gateway import policy
+    from services.common import policy
     monkeypatch.setitem(policy.RULES, "activity.part.update", {PARTNER: policy.OWN_PART})
     authorize(league, "activity.part.update", activity_id="act_m", partner_id=LEAGUE)
     authorize(museum, "activity.part.update", activity_id="act_m", partner_id=MUSEUM)

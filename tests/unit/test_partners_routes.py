@@ -5,8 +5,8 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from services.common.policy import ADMIN, PARTNER, Principal
 from services.gateway.http import BadRequest
-from services.gateway.policy import ADMIN, PARTNER, Principal
 from services.gateway.routes.partners import may_see_contacts, read_csv
 
 

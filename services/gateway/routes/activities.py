@@ -4,6 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.common.policy import Principal, authorize
 from services.events import schemas
 from services.events.listing import PUBLIC_STATUSES
 from services.gateway import schemas as api
@@ -17,7 +18,6 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
-from services.gateway.policy import Principal, authorize
 
 STEPS = "submit,publish,start,complete,archive"
 DECISIONS = "approve,return,cancel,postpone"

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from services.common.clock import utcnow
 from services.common.documents import REVISION
 from services.common.errors import NotFound, PreconditionFailed, RuleBroken
+from services.common.policy import PARTNER, authorize
 from services.common.validation import load
 from services.gateway import schemas
 from services.gateway.apikeys import ApiKey
@@ -24,7 +25,6 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
-from services.gateway.policy import PARTNER, authorize
 
 
 class ApiKeyRoutes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.common.policy import authorize
 from services.gateway import schemas as api
 from services.gateway.http import (
     body_field,
@@ -15,7 +16,6 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
-from services.gateway.policy import authorize
 
 ENDPOINTS = "/v1/partners/<string:partner_id>/webhook-endpoints"
 COORDINATION_GROUP = "coordination_group"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.common.policy import Principal, authorize
 from services.gateway import schemas as api
 from services.gateway.http import (
     MAX_BODY_BYTES,
@@ -16,7 +17,6 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
-from services.gateway.policy import Principal, authorize
 from services.partners import schemas
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")

@@ -14,9 +14,9 @@ from pathlib import Path
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
+from services.common.policy import authorize
 from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
-from services.gateway.policy import authorize
 from services.gateway.routes.activities import actor
 
 ACTIVITY = "/v1/activities/<string:activity_id>"

@@ -1,4 +1,5 @@
-"""Who may do what: the one place that decides. Every route asks ``authorize`` before it acts.
+"""Who may do what: the one place that decides, for every channel. HTTP routes ask ``authorize`` before they act;
+the bus ingress and webhook audiences ask the same table.
 
 Principals are resolved from API keys by ``http.endpoint``. Actions are named ``<area>.<verb>``
 (``partner.register``, ``activity.publish``, ...); the resource arguments name what is acted on, so that a
