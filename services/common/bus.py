@@ -28,6 +28,12 @@ DEAD_LETTER_QUEUE = "synergy.dead-letter"
 INGRESS_EXCHANGE = "synergy.ingress"
 REPLY_QUEUE_PREFIX = "synergy.replies."  # + the RabbitMQ user name: the only queue such a user may read
 
+
+def reply_queue_of(user: str) -> str:
+    """A campus system's reply queue: the only queue the ingress answers it on, the only one it may read."""
+    return REPLY_QUEUE_PREFIX + user
+
+
 # Let kombu (and so nameko) decode structured CloudEvents bodies.
 serialization.register(
     "cloudevents", lambda value: json.dumps(value, ensure_ascii=False), json.loads,
@@ -55,12 +61,17 @@ def handler_queue_name(service: str, method: str) -> str:
     return f"synergy.{service}.{method}"
 
 
-def handler_queue(service: str, method: str, event_type: str, delivery_limit: int) -> kombu.Queue:
-    """A durable quorum queue that dead-letters after ``delivery_limit`` redeliveries, losing nothing."""
+def quorum_queue(name: str, exchange: kombu.Exchange, routing_key: str, delivery_limit: int) -> kombu.Queue:
+    """A durable quorum queue that dead-letters after ``delivery_limit`` redeliveries, losing nothing: at-least-once
+    dead-lettering holds only with ``x-overflow: reject-publish`` (else RabbitMQ falls back to at-most-once), and
+    a full queue then refuses a publish (the publisher's confirm is a nack) instead of dropping what it holds.
+
+    RabbitMQ cannot redeclare a queue with other arguments: a queue made by an older version must be drained and
+    deleted once before the service that declares it starts (docs/architecture.md)."""
     return kombu.Queue(
-        handler_queue_name(service, method),
-        exchange=events_exchange(),
-        routing_key=event_type,
+        name,
+        exchange=exchange,
+        routing_key=routing_key,
         durable=True,
         queue_arguments={
             "x-queue-type": "quorum",
@@ -70,6 +81,11 @@ def handler_queue(service: str, method: str, event_type: str, delivery_limit: in
             "x-overflow": "reject-publish",
         },
     )
+
+
+def handler_queue(service: str, method: str, event_type: str, delivery_limit: int) -> kombu.Queue:
+    """The queue of one event handler."""
+    return quorum_queue(handler_queue_name(service, method), events_exchange(), event_type, delivery_limit)
 
 
 def declare_topology(connection: kombu.Connection) -> None:
