@@ -48,7 +48,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "EVENTS_SWEEP_SECONDS": ("60", "how often events looks for personal data past their retention period"),
     "TASK_REMINDER_DAYS": ("2", "days before an organizer's task is due that its owner is reminded"),
     "TASK_REMINDER_CHECK_SECONDS": ("300", "how often events looks for organizers' tasks to remind"),
-    "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
+    "RABBITMQ_MANAGEMENT_URL": ("", "RabbitMQ management API, http(s)://[user:password@]host:port (empty: the "
+                                    "AMQP_URI host on port 15672, with its credentials); binds bus users to partners"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
     "GATEWAY_RPC_TIMEOUT_SECONDS": ("30", "the gateway answers 503 when a service has not answered within this"),

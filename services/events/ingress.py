@@ -1,24 +1,28 @@
 """Publishing from outside over the bus: campus systems put command envelopes on ``synergy.ingress``.
 
 A campus system publishes (with pika or any AMQP 0-9-1 client) a CloudEvents envelope to the topic exchange
-``synergy.ingress`` with routing key = the command type, ``reply_to`` = its own queue and optionally
-``correlation_id``. Commands:
+``synergy.ingress`` as its own broker user, with routing key = the command type, ``user_id`` = that user and
+optionally ``correlation_id``. Commands:
 
 - ``activity.submit``: ``data`` is exactly the body of ``POST /v1/activities``; the activity is drafted and
   submitted for approval in one write. The activity id is derived from the sender and the envelope id, so a
   redelivered or re-sent request creates nothing new and gets the same answer.
 - ``activity.publish``: ``data`` is ``{"activity_id": ...}`` of an approved activity.
 
-The answer goes to ``reply_to`` (default exchange), with the request's ``correlation_id`` (else its
-``message_id``): ``{"status": "accepted", "request_id", "activity_id", "activity_status"}`` or
-``{"status": "refused", "request_id", "title", "detail", "errors"}``. Validation is that of the HTTP path.
-A request is acknowledged only after its answer is confirmed by the broker; a failure that is not a refusal
-(store down) requeues it, and after the delivery limit it is dead-lettered: never lost, never half-applied.
+Who sends is the broker's word alone: RabbitMQ refuses a ``user_id`` that is not the connection's user, and a
+message without one is not executed and not answered (nobody can say whose reply queue is the sender's; it is
+logged). The sender acts for the partner its broker user is bound to (``services.common.bus_users``) with exactly
+the rights of that partner's API key (``services.common.policy``); a user bound to no partner is refused, and so
+is an envelope whose ``partnerid`` extension names another partner. Nothing on the bus acts as the coordination
+group.
 
-When RabbitMQ's validated ``user_id`` property names a user bound to a partner (``INGRESS_PARTNERS``), the
-request acts as that partner: it may submit only activities that partner leads, and publish only those; an
-envelope whose ``partnerid`` extension names another partner is refused. An unbound sender that names a
-``partnerid`` acts as that partner (never with more rights than the coordination group's own systems).
+The answer goes only to the sender's own reply queue ``synergy.replies.<user>`` (default exchange), with the
+request's ``correlation_id`` (else its ``message_id``): ``{"status": "accepted", "request_id", "activity_id",
+"activity_status"}`` or ``{"status": "refused", "request_id", "title", "detail", "errors"}``. A ``reply_to``
+naming any other queue is refused (answered on the sender's own queue; nothing is written elsewhere).
+Validation is that of the HTTP path. A request is acknowledged only after its answer is confirmed by the broker;
+a failure that is not a refusal (store or management API down) requeues it, and after the delivery limit it is
+dead-lettered: never lost, never half-applied.
 """
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 
 from services.common import failpoints, ids
-from services.common.bus import DEAD_LETTER_EXCHANGE, ingress_exchange
+from services.common.bus import ingress_exchange, quorum_queue, reply_queue_of
+from services.common.bus_users import Bindings, Management, ManagementError
 from services.common.config import Settings, env
 from services.common.envelope import Envelope, EnvelopeError
 from services.common.errors import DECLARED, ConcurrentUpdate, SynergyError
@@ -46,17 +51,7 @@ COMMANDS = ("activity.submit", "activity.publish")
 
 
 def ingress_queue(service: str, delivery_limit: int) -> kombu.Queue:
-    return kombu.Queue(
-        f"synergy.{service}.ingress", exchange=ingress_exchange(), routing_key="activity.*", durable=True,
-        queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": delivery_limit,
-                         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE, "x-dead-letter-strategy": "at-least-once"})
-
-
-def bound_partners(text: str | None = None) -> dict[str, str]:
-    """``INGRESS_PARTNERS``: ``user:prt_…`` pairs separated by commas."""
-    text = env("INGRESS_PARTNERS") if text is None else text
-    pairs = [item.split(":", 1) for item in text.split(",") if ":" in item]
-    return {user.strip(): partner.strip() for user, partner in pairs if user.strip() and partner.strip()}
+    return quorum_queue(f"synergy.{service}.ingress", ingress_exchange(), "activity.*", delivery_limit)
 
 
 @dataclass(frozen=True)
@@ -75,7 +70,10 @@ class Refused(Exception):
         self.title, self.detail, self.errors = title, detail, errors or {}
 
 
-def parse(body: bytes, properties: dict, partners: dict[str, str]) -> IngressRequest:
+def parse(body: bytes, properties: dict, partner_id: str | None) -> IngressRequest:
+    """The request of ``properties["user_id"]`` (checked by the broker), bound to ``partner_id``; ``Refused``
+    with the reason otherwise."""
+    sender = properties["user_id"]
     try:
         raw = json.loads(body)
     except (TypeError, ValueError) as exc:
@@ -89,15 +87,21 @@ def parse(body: bytes, properties: dict, partners: dict[str, str]) -> IngressReq
     if envelope.type not in COMMANDS:
         raise Refused("Unknown command", f"{envelope.type!r} is not one of {', '.join(COMMANDS)}.",
                       {"type": [f"One of {', '.join(COMMANDS)}."]})
-    sender = properties.get("user_id") or ""
-    bound, claimed = partners.get(sender), raw.get("partnerid")
+    own = reply_queue_of(sender)
+    if properties.get("reply_to") not in (None, "", own):
+        raise Refused("Wrong reply queue", f"Answers go only to the sender's own reply queue {own}.",
+                      {"reply_to": [f"{own} or none."]})
+    if partner_id is None:
+        raise Refused("Unbound sender", f"Broker user {sender} is bound to no partner: it may not act on the bus "
+                      "(the coordination group binds it: synergy bus-access grant).", {"user_id": ["Not bound."]})
+    claimed = raw.get("partnerid")
     if claimed is not None and not isinstance(claimed, str):
         raise Refused("Not an envelope", "partnerid must be a partner id.", {"partnerid": ["A partner id."]})
-    if bound and claimed and claimed != bound:
-        raise Refused("Wrong sender", f"Broker user {sender} is bound to {bound}, not {claimed}.",
-                      {"partnerid": [f"This sender acts for {bound} only."]})
+    if claimed is not None and claimed != partner_id:
+        raise Refused("Wrong sender", f"Broker user {sender} is bound to {partner_id}, not {claimed}.",
+                      {"partnerid": [f"This sender acts for {partner_id} only."]})
     return IngressRequest(type=envelope.type, data=envelope.data, request_id=envelope.id, sender=sender,
-                          partner_id=bound or claimed or None, correlation_id=envelope.correlationid)
+                          partner_id=partner_id, correlation_id=envelope.correlationid)
 
 
 def refusal(request_id: str | None, title: str, detail: str, errors: dict | None = None) -> dict:
@@ -136,12 +140,14 @@ class ReplySender:
 
 
 def answer(replies: ReplySender, message, reply: dict) -> None:
-    reply_to = message.properties.get("reply_to")
-    if not reply_to:
-        log.info("ingress request %s has no reply_to; answer: %s", reply.get("request_id"), reply["status"])
+    """To the sender's own reply queue only (whatever ``reply_to`` says); a message without a sender, nowhere."""
+    sender = message.properties.get("user_id")
+    if not sender:
+        log.warning("ingress message %s carries no user_id: not executed, not answered",
+                    message.properties.get("message_id"))
         return
     correlation = message.properties.get("correlation_id") or message.properties.get("message_id") or ""
-    replies.send(reply_to, correlation, reply)
+    replies.send(reply_queue_of(sender), correlation, reply)
 
 
 class IngressQueueConsumer(DeadLetteringQueueConsumer):
@@ -171,7 +177,7 @@ class IngressConsumer(Consumer):
         settings = Settings.from_env()
         self.queue = ingress_queue(self.container.service_name, settings.event_delivery_limit)
         self.replies = ReplySender(settings.amqp_uri)
-        self.partners = bound_partners()
+        self.bindings = Bindings(Management.for_broker(settings.amqp_uri, env("RABBITMQ_MANAGEMENT_URL")))
         super().setup()
 
     def stop(self):
@@ -181,17 +187,32 @@ class IngressConsumer(Consumer):
     def _answer(self, message, reply: dict) -> None:
         answer(self.replies, message, reply)
 
+    def _try_later(self, message, request_id: str | None, failure: BaseException) -> None:
+        """Not answered: the request goes back after a pause and is tried again (dead-lettered at the limit)."""
+        count = int(message.headers.get("x-delivery-count", 0) or 0)
+        log.warning("ingress request %s failed (delivery %d): %s", request_id, count + 1, failure)
+        eventlet.sleep(retry_pause(count))
+        self.queue_consumer.requeue_message(message)
+
     def handle_message(self, body, message):
+        sender = message.properties.get("user_id")
+        if not sender:  # who sent it is unknown: nothing to execute, nobody to answer
+            log.warning("ingress message %s carries no user_id: not executed, not answered",
+                        message.properties.get("message_id"))
+            self.queue_consumer.ack_message(message)
+            return
         try:
-            request = parse(message.body, message.properties, self.partners)
+            request = parse(message.body, message.properties, self.bindings.partner_of(sender))
+        except ManagementError as exc:
+            self._try_later(message, message.properties.get("message_id"), exc)
+            return
         except Refused as exc:
             try:
                 self._answer(message, refusal(message.properties.get("message_id"), exc.title, exc.detail,
                                               exc.errors))
                 self.queue_consumer.ack_message(message)
-            except Exception:  # noqa: BLE001 - the answer could not be sent: try again later
-                log.exception("could not answer a refused ingress request")
-                self.queue_consumer.requeue_message(message)
+            except Exception as failure:  # noqa: BLE001 - the answer could not be sent: try again later
+                self._try_later(message, message.properties.get("message_id"), failure)
             return
         context_data = {"correlation_id": request.correlation_id}
         try:
@@ -214,10 +235,7 @@ class IngressConsumer(Consumer):
                 raise exc
             self.queue_consumer.ack_message(message)
         except Exception as failure:  # noqa: BLE001 - not answered: the request goes back and is tried again
-            count = int(message.headers.get("x-delivery-count", 0) or 0)
-            log.warning("ingress request %s failed (delivery %d): %s", request.request_id, count + 1, failure)
-            eventlet.sleep(retry_pause(count))
-            self.queue_consumer.requeue_message(message)
+            self._try_later(message, request.request_id, failure)
         return result, exc_info
 
 

@@ -12,6 +12,7 @@ from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
 from services.common.outbox import OutboxRelay
 from services.common.service import ServiceBase, rpc
+from services.events import bus_commands
 from services.events.domain import Actor
 from services.events.ingress import IngressRequest, ingress_handler
 from services.events.store import EventsStore
@@ -75,8 +76,7 @@ class EventsService(ServiceBase):
     @rpc
     def organizers_of(self, activity_id: str) -> list[dict]:
         """Who organizes an activity: ``[{partner_id, role}]`` (the gateway's policy asks, to scope partner keys)."""
-        found = self.get_activity(activity_id)
-        return [{"partner_id": org["partner_id"], "role": org["role"]} for org in found["organizers"]]
+        return self.app.organizers_of(activity_id)
 
     @rpc
     def submit_activity(self, activity_id: str, actor: dict | None = None) -> dict:
@@ -273,4 +273,4 @@ class EventsService(ServiceBase):
     # campus systems publishing over the bus
     @ingress_handler
     def ingress(self, request: IngressRequest) -> dict:
-        return self.app.ingress(request)
+        return bus_commands.run(self.app, request)

@@ -68,11 +68,6 @@ def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
         raise NotFound(f"No {exc.args[0]} at this activity.", {"id": exc.args[0]}) from None
 
 
-def ingress_activity_id(sender: str, message_id: str) -> str:
-    """The same request (sender, message id) always makes the same activity: a redelivery creates nothing."""
-    return ids.derived_id("act", sender, message_id)
-
-
 def view_of(activity: JointActivity) -> ActivityView:
     return ActivityView(activity_id=activity.id, title=activity.title, status=activity.status,
                         starts_at=activity.starts_at, ends_at=activity.ends_at, capacity=activity.capacity,
@@ -243,6 +238,10 @@ class EventsApp:
         if source.series is None:  # only once the new occurrence exists: a refusal changes nothing
             self.store.change(source.id, lambda a: a.join_series(series, actor))
         return created
+
+    def organizers_of(self, activity_id: str) -> list[dict]:
+        """``[{partner_id, role}]`` of an activity (the policy's ownership facts); ``NotFound`` if there is none."""
+        return [{"partner_id": org.partner_id, "role": org.role} for org in self._activity(activity_id).organizers]
 
     def get(self, activity_id: str) -> dict:
         found = self.store.get(str(activity_id))
@@ -729,16 +728,3 @@ class EventsApp:
             self.store.change(activity_id, remind)
             announced += len(due)
         return announced
-
-    def ingress(self, request) -> dict:
-        """A command from the ingress exchange (see ingress.py), validated exactly as over HTTP."""
-        actor = Actor(by=f"amqp:{request.sender or 'unknown'}", partner_id=request.partner_id)
-        if request.type == "activity.submit":
-            activity_id = ingress_activity_id(request.sender, request.request_id)
-            origin = {"channel": "amqp", "request_id": request.request_id, "sender": request.sender}
-            activity, _ = self.create_submitted(request.data, actor, activity_id, origin)
-        else:
-            load(schemas.PublishCommand(), request.data)
-            activity = self.publish(request.data["activity_id"], actor, applied_event=request.request_id)
-        return {"status": "accepted", "request_id": request.request_id, "activity_id": activity["id"],
-                "activity_status": activity["status"]}

@@ -1,26 +1,27 @@
-"""A campus system publishes a joint activity over the bus with pika and gets its answer on its reply queue."""
+"""A campus system publishes a joint activity over the bus with pika, as its own broker user bound to its partner,
+and gets its answer on its reply queue."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 import pytest
 
 from services.common import failpoints
 from tests.e2e.test_walking_skeleton import FACULTY, YOUTH_LEAGUE, register
 from tests.integration.test_events_flows import activity
+from tests.support.bus_users import campus_users  # noqa: F401 - a fixture
 from tests.support.ingress_client import IngressClient, envelope
 
 pytestmark = pytest.mark.cluster
 
 
-def test_submit_and_publish_over_the_bus_validated_like_http_and_answered(make_cluster):
+def test_submit_and_publish_over_the_bus_validated_like_http_and_answered(make_cluster, campus_users):  # noqa: F811
     cluster = make_cluster()
     cluster.start()
     api = cluster.api
     faculty, league = register(api, FACULTY), register(api, YOUTH_LEAGUE)
     activities = cluster.db("events")["activities"]
-    client = IngressClient(cluster.amqp_uri)
+    client = IngressClient(campus_users(faculty["id"]).uri)
 
     answer = client.ask("activity.submit", activity(faculty["id"]), request_id="req_portal_1")
     assert answer["status"] == "accepted" and answer["activity_status"] == "submitted", answer
@@ -53,29 +54,28 @@ def test_submit_and_publish_over_the_bus_validated_like_http_and_answered(make_c
                     "activity_status": "published"}
     client.close()
 
-    # a broker user bound to a partner may act only for that partner
-    user = urlsplit(cluster.amqp_uri).username or "guest"
-    cluster.stop("events")
-    cluster.start("events", extra_env={"INGRESS_PARTNERS": f"{user}:{league['id']}"})
-    bound = IngressClient(cluster.amqp_uri)
-    foreign = bound.ask("activity.submit", activity(faculty["id"]), user_id=user)
+    # a broker user bound to a partner may act only for that partner (bound while the cluster runs)
+    user = campus_users(league["id"])
+    bound = IngressClient(user.uri)
+    foreign = bound.ask("activity.submit", activity(faculty["id"]))
     assert foreign["status"] == "refused" and "lead_organizer" in foreign["errors"], foreign
-    claimed = bound.ask("activity.submit", activity(faculty["id"]), user_id=user, partner_id=faculty["id"])
+    claimed = bound.ask("activity.submit", activity(faculty["id"]), partner_id=faculty["id"])
     assert claimed["status"] == "refused" and "partnerid" in claimed["errors"], claimed
-    own = bound.ask("activity.submit", activity(league["id"]), user_id=user, partner_id=league["id"])
+    own = bound.ask("activity.submit", activity(league["id"]), partner_id=league["id"])
     assert own["status"] == "accepted", own
     created = api.get(f"/v1/activities/{own['activity_id']}").json()
-    assert created["history"][-1]["by"] == f"amqp:{user}"
+    assert created["history"][-1]["by"] == f"amqp:{user.name}"
     bound.close()
 
 
-def test_a_crash_after_the_write_and_before_the_answer_loses_nothing_and_creates_nothing_twice(make_cluster):
+def test_a_crash_after_the_write_and_before_the_answer_loses_nothing_and_creates_nothing_twice(
+        make_cluster, campus_users):  # noqa: F811
     cluster = make_cluster()
     cluster.start()
     faculty = register(cluster.api, FACULTY)
     cluster.stop("events")
     cluster.start("events", extra_env={"SYNERGY_FAILPOINT": "ingress.before_answer"})
-    client = IngressClient(cluster.amqp_uri)
+    client = IngressClient(campus_users(faculty["id"]).uri)
     correlation = client.send(json.dumps(envelope("activity.submit", activity(faculty["id"]), "req_crash")).encode(),
                               "activity.submit")
     assert cluster.cluster.wait_exit("events") == failpoints.EXIT_CODE
