@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from deploy import bus_access
 from services.common.config import env as env_setting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,10 +212,6 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("SYNERGY_ADMIN_KEY", admin_key(var))
     env["PYTHONPATH"] = str(ROOT)
     ensure_rabbitmq(env["AMQP_URI"])
-    how = bus_access.apply(env["AMQP_URI"])
-    print(f"campus bus users and permissions applied ({how})" if how else
-          "campus bus users not applied (no management API or rabbitmqctl); the services do not need them",
-          flush=True)
 
     cluster = Cluster(env=env, log_dir=var / "log")
 

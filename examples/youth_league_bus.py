@@ -1,13 +1,15 @@
 """The youth league's system publishes a joint activity straight onto Synergy's bus and waits for the answer,
 and keeps its "second classroom" record of volunteer hours in step from Synergy's webhooks.
 
-    python -m examples.youth_league_bus submit --lead prt_01...             # AMQP_URI says which broker
+    python -m examples.youth_league_bus submit --lead prt_01...   # AMQP_URI: the league's own broker user
     python -m examples.youth_league_bus hours --secret-file whsec.txt --ledger hours.json --port 8081
 
 ``submit``: a CloudEvents envelope (docs/envelope.md) of type ``activity.submit`` whose data is the body of
 ``POST /v1/activities`` goes to the ingress exchange ``synergy.ingress`` with publisher confirms; the events
 service validates it as the HTTP path does, drafts and submits the activity for the office's approval, and
-answers on this publisher's reply queue: ``{"status": "accepted", "activity_id", ...}`` or
+answers on the reply queue of the league's broker user (``synergy.replies.<user>``; the coordinating office made
+both with ``synergy bus-access grant --user youth-league --partner prt_…``, which binds the user to the league:
+it may submit only activities the league leads): ``{"status": "accepted", "activity_id", ...}`` or
 ``{"status": "refused", "title", "detail", "errors"}``. Prints the answer as JSON; exit 0 accepted, 1 refused,
 3 broker unreachable, 4 no answer in time.
 
@@ -114,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     pub.add_argument("--co", action="append", default=[], metavar="PARTNER_ID")
     pub.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
     pub.add_argument("--exchange", default=INGRESS_EXCHANGE)
-    pub.add_argument("--reply-queue", help="the reply queue the operators made for this system's broker user "
-                                           "(synergy.replies.<user>); default: an exclusive queue of its own")
+    pub.add_argument("--reply-queue", help="the queue answers come to (default: synergy.replies.<user>, the only "
+                                           "one Synergy's ingress answers on)")
     pub.add_argument("--timeout", type=float, default=30.0)
     pub.add_argument("--days-ahead", type=int, default=10)
     rec = sub.add_parser("hours", help="receive participation.recorded webhooks into an hours ledger")

@@ -10,7 +10,18 @@ import sys
 
 import click
 
-from synergy_cli import activities, agreements, deadletters, evaluation, keys, notify, operator, partners, venues
+from synergy_cli import (
+    activities,
+    agreements,
+    bus_access,
+    deadletters,
+    evaluation,
+    keys,
+    notify,
+    operator,
+    partners,
+    venues,
+)
 from synergy_cli.app import App, examples, output_options
 from synergy_client import ApiError, ConnectionFailed
 
@@ -44,7 +55,7 @@ def cli(ctx: click.Context, api_url: str | None, profile: str | None, timeout: f
     ctx.obj = App(api_url, profile, timeout, ctx.meta.get("synergy.format"))
 
 
-for module in (operator, partners, agreements, activities, venues, evaluation, notify, deadletters, keys):
+for module in (operator, partners, agreements, activities, venues, evaluation, notify, deadletters, bus_access, keys):
     module.register(cli)
 
 

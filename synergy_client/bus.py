@@ -1,15 +1,18 @@
 """Publishing straight onto Synergy's ingress exchange, for campus systems that speak AMQP.
 
     from synergy_client.bus import BusPublisher
-    with BusPublisher("amqp://guest:guest@127.0.0.1:5672/", source="/campus/youth-league") as bus:
+    with BusPublisher("amqp://youth-league:…@broker:5672/", source="/campus/youth-league") as bus:
         answer = bus.request("activity.submit", draft, timeout=30)   # the ingress's reply, decoded
 
-Each message is a CloudEvents 1.0 envelope in structured mode, exactly as the services publish them
+The URI's user is the system's own broker user (``synergy bus-access grant``, docs/activities.md). Each message
+is a CloudEvents 1.0 envelope in structured mode, exactly as the services publish them
 (``services.common.envelope``, docs/envelope.md), published persistently with a publisher confirm and
-``mandatory`` (an exchange that routes it nowhere is an error, not a silent drop), with ``reply_to`` naming an
-exclusive queue of this publisher (or the reply queue the operators made for this system's broker user, which
-may then lack the right to declare queues) and ``correlation_id`` equal to the envelope's ``correlationid``. A reply is
-any message on that queue with the same correlation id. A lost connection is reopened with exponential
+``mandatory`` (an exchange that routes it nowhere is an error, not a silent drop), with ``user_id`` = that user
+(the broker checks it; Synergy's ingress executes nothing without it), ``reply_to`` naming the reply queue
+and ``correlation_id`` equal to the envelope's ``correlationid``. Synergy's ingress answers only on the sender's
+own reply queue ``synergy.replies.<user>``, which is the default on ``synergy.ingress``; on another exchange the
+default is an exclusive queue of this publisher. A reply is any message on that queue with the same correlation
+id. A lost connection is reopened with exponential
 backoff and jitter and the same envelope (same id: the ingress deduplicates by it) is published again.
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ import random
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pika
 from pika.exceptions import AMQPChannelError, AMQPConnectionError, NackError, UnroutableError
@@ -31,7 +35,17 @@ from synergy_client.errors import SynergyClientError
 log = logging.getLogger(__name__)
 
 INGRESS_EXCHANGE = "synergy.ingress"
+REPLY_QUEUE_PREFIX = "synergy.replies."
 PROBLEM = "application/problem+json"
+
+
+def broker_user(amqp_uri: str) -> str:
+    return unquote(urlsplit(amqp_uri).username or "guest")
+
+
+def own_reply_queue(amqp_uri: str) -> str:
+    """The reply queue of the URI's broker user: the only one Synergy's ingress answers it on."""
+    return REPLY_QUEUE_PREFIX + broker_user(amqp_uri)
 
 
 class BusError(SynergyClientError):
@@ -93,12 +107,13 @@ class BusPublisher:
     def __init__(self, amqp_uri: str, *, source: str, exchange: str = INGRESS_EXCHANGE,
                  reply_queue: str | None = None, reconnect_attempts: int = 5, backoff_base: float = 0.5,
                  backoff_cap: float = 10.0, rng: random.Random | None = None):
-        """``reply_queue``: a queue made for this system by the operators (``synergy.replies.<user>``), for a
-        broker user that may not declare queues; without it an exclusive queue is declared per connection."""
+        """``reply_queue``: the queue answers come to; by default the user's own ``synergy.replies.<user>`` on
+        Synergy's ingress, else an exclusive queue declared per connection."""
         self.amqp_uri = amqp_uri
         self.source = source
         self.exchange = exchange
-        self.named_reply_queue = reply_queue
+        self.named_reply_queue = reply_queue or (own_reply_queue(amqp_uri) if exchange == INGRESS_EXCHANGE else None)
+        self.user = broker_user(amqp_uri)
         self.reconnect_attempts = reconnect_attempts
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.rng = rng or random.Random()
@@ -186,7 +201,7 @@ class BusPublisher:
         for attempt in range(self.reconnect_attempts):
             if not self.connected:
                 self.connect()
-            properties = pika.BasicProperties(**envelope.amqp_properties(),
+            properties = pika.BasicProperties(**envelope.amqp_properties(), user_id=self.user,
                                               reply_to=self._reply_queue if reply else None)
             try:
                 self._channel.basic_publish(self.exchange, envelope.type, envelope.to_json().encode("utf-8"),

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pika
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from deploy import bus_access
 from deploy.launcher import ROOT, free_port
 from synergy_client import SynergyClient
 from synergy_client.bus import INGRESS_EXCHANGE
@@ -154,15 +156,19 @@ def test_the_youth_league_publishes_over_the_bus_and_gets_the_answer(cluster):
         f"no {INGRESS_EXCHANGE} exchange with the events service consuming {INGRESS_QUEUE}"
     client = SynergyClient(cluster.cluster.gateway_url, cluster.key)
     league = client.register_partner(LEAGUE)
-    accepted = run_example("youth_league_bus", "submit", "--lead", league.id, env=example_env(cluster))
-    assert accepted.returncode == 0, accepted.stderr
-    answer = json.loads(accepted.stdout)
-    assert answer["status"] == "accepted"
-    activity = client.activity(answer["activity_id"])
-    assert (activity.lead_organizer, activity.status) == (league.id, "submitted")
-    refused = run_example("youth_league_bus", "submit", "--lead", "prt_01aaaaaaaaaaaaaaaaaaaaaaaa",
-                          env=example_env(cluster))
-    assert refused.returncode == 1, refused
+    granted = bus_access.grant(cluster.amqp_uri, f"youth-league-{uuid.uuid4().hex[:8]}", league.id)
+    env = dict(example_env(cluster), AMQP_URI=granted.uri_for(cluster.amqp_uri))  # the league's own broker user
+    try:
+        accepted = run_example("youth_league_bus", "submit", "--lead", league.id, env=env)
+        assert accepted.returncode == 0, accepted.stderr
+        answer = json.loads(accepted.stdout)
+        assert answer["status"] == "accepted"
+        activity = client.activity(answer["activity_id"])
+        assert (activity.lead_organizer, activity.status) == (league.id, "submitted")
+        refused = run_example("youth_league_bus", "submit", "--lead", "prt_01aaaaaaaaaaaaaaaaaaaaaaaa", env=env)
+        assert refused.returncode == 1, refused
+    finally:
+        bus_access.revoke(cluster.amqp_uri, granted.user)
 
 
 def test_the_youth_league_adds_each_participation_once_to_its_hours_ledger(tmp_path):

@@ -1,18 +1,12 @@
-"""A campus system's RabbitMQ user, loaded from deploy/ into the test's own vhost by the same code as bin/cluster:
-it may publish to the ingress exchange and read its own reply queue, and nothing else; nor may it claim to be
-another user (RabbitMQ checks the ``user_id`` property, on which the events service relies)."""
+"""A campus system's RabbitMQ user, made in the test's own vhost by the same command as operators use
+(``deploy.bus_access.grant``): it may publish to the ingress exchange and read its own reply queue, and nothing
+else; nor may it claim to be another user (RabbitMQ checks the ``user_id`` property, on which the events service
+relies)."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import os
-import secrets
-import shutil
-import subprocess
 import time
 import uuid
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
 import kombu
 import pika
@@ -26,29 +20,17 @@ from tests.support import broker
 pytestmark = pytest.mark.broker
 
 INGRESS_TAP = "synergy.test.ingress-tap"  # stands in for the events service's own ingress queue
-
-
-def password_hash(password: str) -> str:
-    salt = os.urandom(4)
-    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+PARTNER = "prt_" + "0123456789abcdefghjkmnpqrs"
 
 
 @pytest.fixture
 def campus_user(vhost_uri):
-    """The definitions' campus user, renamed for this test and loaded into the test's vhost."""
-    vhost = unquote(urlsplit(vhost_uri).path[1:])
-    name, password = f"campus-test-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
-    partial = bus_access.access_definitions(json.loads(bus_access.DEFINITIONS.read_text()), vhost)
-    text = json.dumps(partial).replace("campus-ingest", name)
-    partial = json.loads(text)
-    for user in partial["users"]:
-        user["password_hash"] = password_hash(password)
+    """A campus user granted on the test's vhost, revoked at the end."""
     with kombu.Connection(vhost_uri) as connection:
         declare_topology(connection)
-    assert bus_access.load(partial, broker.BASE_URI) in ("management", "rabbitmqctl")
-    yield name, password, vhost
-    if not broker._management("DELETE", f"users/{quote(name, safe='')}") and shutil.which("rabbitmqctl"):
-        subprocess.run(["rabbitmqctl", "-q", "delete_user", name], check=False, capture_output=True)
+    made = bus_access.grant(vhost_uri, f"campus-test-{uuid.uuid4().hex[:8]}", PARTNER)
+    yield made.user, made.password, made.vhost
+    bus_access.revoke(vhost_uri, made.user)
 
 
 def connect(user: str, password: str, vhost: str) -> pika.BlockingConnection:

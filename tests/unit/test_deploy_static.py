@@ -19,6 +19,7 @@ import pytest
 import yaml
 from kombu.transport.base import to_rabbitmq_queue_arguments
 
+from deploy import bus_access
 from deploy.launcher import SERVICES
 from services.common import bus
 from services.common.config import ENVIRONMENT
@@ -336,17 +337,19 @@ def test_healthcheck_compiles_and_patches_eventlet_first(tmp_path):
 
 
 def test_campus_users_may_only_write_to_ingress_and_read_their_own_reply_queue(definitions):
-    """Every non-administrator user is a campus system: no configure, ingress only, its own reply queue only."""
-    campus = [u["name"] for u in definitions["users"] if "administrator" not in u["tags"]]
-    assert campus, "no campus user defined"
-    queues = {q["name"] for q in definitions["queues"]}
-    for name in campus:
-        (grant,) = [p for p in definitions["permissions"] if p["user"] == name]
+    """Campus users are granted per deployment (deploy.bus_access), never kept in the file with a password hash;
+    a grant's rights: no configure, ingress only, its own reply queue only; the file bounds every reply queue."""
+    assert all("administrator" in u["tags"] for u in definitions["users"]), "a campus user in the definitions"
+    assert not [q for q in definitions["queues"] if q["name"].startswith(bus.REPLY_QUEUE_PREFIX)]
+    for name in ("museum-ticketing", "portal.v2", "a"):
+        grant = bus_access.permissions_for(name)
         assert grant["configure"] == "^$"
         assert re.fullmatch(grant["write"], bus.INGRESS_EXCHANGE)
-        reply = bus.REPLY_QUEUE_PREFIX + name
-        assert reply in queues
+        reply = bus.reply_queue_of(name)
         assert re.fullmatch(grant["read"], reply), "it may read its reply queue"
-        for other in queues - {reply}:
-            assert not re.fullmatch(grant["read"], other), f"{name} may read {other}"
+        for other in (bus.DEAD_LETTER_QUEUE, bus.UNROUTED_QUEUE, bus.reply_queue_of(name + "x"), "synergy.replies.a",
+                      "synergy.events.ingress", reply.replace(".", "x")):
+            assert other == reply or not re.fullmatch(grant["read"], other), f"{name} may read {other}"
         assert not re.fullmatch(grant["write"], bus.EVENTS_EXCHANGE) and not re.fullmatch(grant["write"], "")
+    (policy,) = [p for p in definitions["policies"] if p["name"] == bus_access.REPLIES_POLICY]
+    assert {k: policy[k] for k in bus_access.REPLIES_POLICY_DEFINITION} == bus_access.REPLIES_POLICY_DEFINITION
