@@ -48,6 +48,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "EVENTS_SWEEP_SECONDS": ("60", "how often events looks for personal data past their retention period"),
     "TASK_REMINDER_DAYS": ("2", "days before an organizer's task is due that its owner is reminded"),
     "TASK_REMINDER_CHECK_SECONDS": ("300", "how often events looks for organizers' tasks to remind"),
+    "VENUE_HOLDS_PER_PARTNER": ("60", "future venue bookings a partner's activities may hold at once (from "
+                                      "submission); beyond, a submission is refused (409)"),
+    "API_PARTNER_STANDING_SECONDS": ("5", "how long the gateway trusts what it learned of a partner's standing "
+                                          "(a suspended or retired partner's keys are refused)"),
     "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
