@@ -50,6 +50,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "TASK_REMINDER_CHECK_SECONDS": ("300", "how often events looks for organizers' tasks to remind"),
     "RABBITMQ_MANAGEMENT_URL": ("", "RabbitMQ management API, http(s)://[user:password@]host:port (empty: the "
                                     "AMQP_URI host on port 15672, with its credentials); binds bus users to partners"),
+    "VENUE_HOLDS_PER_PARTNER": ("60", "future venue bookings a partner's activities may hold at once (from "
+                                      "submission); beyond, a submission is refused (409)"),
+    "API_PARTNER_STANDING_SECONDS": ("5", "how long the gateway trusts what it learned of a partner's standing "
+                                          "(a suspended or retired partner's keys are refused)"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
     "GATEWAY_RPC_TIMEOUT_SECONDS": ("30", "the gateway answers 503 when a service has not answered within this"),

@@ -254,3 +254,54 @@ def allowed(principal: Principal, action: str, **resource: Any) -> bool:
         return True
     except (Forbidden, NotFound):
         return False
+
+
+# --- Readers' views and the coordination group's waiver ----------------------------------------------------------
+# What a reader sees of the objects a list shows it: whole where its kind may read the object (the scope of the
+# read action), else only the object's public view (the owning service says which fields are public). A partner
+# whose read is scoped to the activities it organizes reads those whole; the rest of a listing, or another
+# partner's bookings of a venue, it sees as anyone may. The owning service applies ``Reader.reads_whole`` to each
+# object, so that a list of many objects needs no question per object.
+
+# Moving a published activity's time or venue without sending it back for approval: the coordination group only.
+ADMIN_ONLY = ADMIN_ONLY | {"activity.waive_reapproval"}
+
+WHOLE_IF_ORGANIZER = (ORGANIZER, LEAD, OWN_PART)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whose objects a principal reads whole: every one (``everything``) or those ``partner_id`` organizes."""
+
+    everything: bool = False
+    partner_id: str | None = None
+
+    def reads_whole(self, organizer_ids: list[str] | set[str] | tuple[str, ...]) -> bool:
+        return self.everything or (self.partner_id is not None and self.partner_id in organizer_ids)
+
+    def as_dict(self) -> dict:
+        """As it travels by RPC to the service that shapes the answer."""
+        return {"everything": self.everything, "partner_id": self.partner_id}
+
+    @classmethod
+    def of(cls, raw: dict | None) -> Reader:
+        """From ``as_dict``; nothing (an internal caller that named no reader) reads only public views."""
+        raw = raw or {}
+        return cls(everything=raw.get("everything") is True, partner_id=raw.get("partner_id") or None)
+
+
+EVERYTHING = Reader(everything=True)  # services asking for themselves (not on anyone's behalf)
+
+
+def reader_of(principal: Principal | None, action: str) -> Reader:
+    """The reader ``principal`` is under the read ``action`` (e.g. ``activity.read``), by the same ``RULES``."""
+    if principal is None:
+        return Reader()
+    if principal.is_admin:
+        return EVERYTHING
+    scope = RULES.get(action, {}).get(principal.kind)
+    if scope == ANY:
+        return EVERYTHING
+    if scope in WHOLE_IF_ORGANIZER and principal.partner_id:
+        return Reader(partner_id=principal.partner_id)
+    return Reader()

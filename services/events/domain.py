@@ -50,6 +50,15 @@ EDITABLE = ("title", "activity_type", "paths", "themes", "elements", "audience",
             "occurrence", "description", "starts_at", "ends_at", "all_day", "venue", "venue_id", "setup_minutes",
             "teardown_minutes", "capacity", "registration_opens_at", "registration_closes_at")
 EDITABLE_IN = ("draft", "submitted", "returned", "approved", "published", "postponed")
+# A venue is held from submission: a draft holds nothing (it may only name a venue that is free when named).
+HOLDS_VENUE = ("submitted", "returned", "approved", "published", "in_progress")
+
+
+def holds_venue(status: str, history: list[dict]) -> bool:
+    """Whether an activity in ``status`` holds its venue: from submission on, and while postponed once submitted."""
+    if status == "postponed":
+        return any(step.get("status") == "submitted" for step in history)
+    return status in HOLDS_VENUE
 
 
 class ActivityRuleBroken(Exception):
@@ -183,6 +192,10 @@ class JointActivity:
             if org.partner_id == partner_id:
                 return org
         raise ActivityRuleBroken(f"{partner_id} does not organize {self.id}.", "partner_id")
+
+    @property
+    def holds_venue(self) -> bool:
+        return self.venue_id is not None and holds_venue(self.status, self.history)
 
     def occupies(self) -> tuple[datetime, datetime]:
         """The time the venue is taken: setup before, teardown after."""

@@ -11,6 +11,7 @@ from services.common.config import Settings, env
 from services.common.handlers import event_handler
 from services.common.mongo import ServiceDatabase
 from services.common.outbox import OutboxRelay
+from services.common.policy import EVERYTHING, Reader
 from services.common.service import ServiceBase, rpc
 from services.events import bus_commands
 from services.events.domain import Actor
@@ -38,12 +39,19 @@ class App(DependencyProvider):
         self.settings = Settings.from_env()
         self.retention_days = int(env("PERSONAL_DATA_RETENTION_DAYS"))
         self.task_reminder_days = float(env("TASK_REMINDER_DAYS"))
+        self.venue_holds_per_partner = int(env("VENUE_HOLDS_PER_PARTNER"))
 
     def get_dependency(self, worker_ctx):
         service = worker_ctx.service
         return EventsApp(_Injected(service, "store"), _Injected(service, "partners"),
                          display_timezone=self.settings.display_timezone, retention_days=self.retention_days,
-                         task_reminder_days=self.task_reminder_days)
+                         task_reminder_days=self.task_reminder_days,
+                         venue_holds_per_partner=self.venue_holds_per_partner)
+
+
+def reader_of(raw: dict | None) -> Reader:
+    """The reader the gateway names for a request; none named: a service (or a test) asking for itself."""
+    return EVERYTHING if raw is None else Reader.of(raw)
 
 
 class EventsService(ServiceBase):
@@ -64,8 +72,9 @@ class EventsService(ServiceBase):
         return self.app.add_occurrence(activity_id, payload, Actor.of(actor))
 
     @rpc
-    def get_activity(self, activity_id: str) -> dict:
-        return self.app.get(activity_id)
+    def get_activity(self, activity_id: str, reader: dict | None = None) -> dict:
+        """The activity as ``reader`` (``policy.Reader.as_dict``) sees it; whole when a service asks for itself."""
+        return self.app.get(activity_id, reader_of(reader))
 
     @rpc
     def edit_activity(self, activity_id: str, payload: dict, actor: dict | None = None,
@@ -129,8 +138,8 @@ class EventsService(ServiceBase):
         return self.app.set_tasks(activity_id, partner_id, payload, Actor.of(actor), expected_rev)
 
     @rpc
-    def list_activities(self, query: dict | None = None) -> dict:
-        return self.app.listing(query)
+    def list_activities(self, query: dict | None = None, reader: dict | None = None) -> dict:
+        return self.app.listing(query, reader_of(reader))
 
     @rpc
     def calendar(self, query: dict | None = None) -> str:
@@ -142,8 +151,8 @@ class EventsService(ServiceBase):
         return self.app.register_venue(payload)
 
     @rpc
-    def get_venue(self, venue_id: str) -> dict:
-        return self.app.venue(venue_id)
+    def get_venue(self, venue_id: str, reader: dict | None = None) -> dict:
+        return self.app.venue(venue_id, reader_of(reader))
 
     @rpc
     def list_venues(self) -> dict:

@@ -10,7 +10,7 @@ from pymongo.database import Database
 
 from services.common import documents
 from services.common.envelope import Envelope
-from services.events.domain import LIVE, JointActivity, Organizer
+from services.events.domain import LIVE, JointActivity, Organizer, holds_venue
 from services.events.listing import query_terms, sort_key, title_terms
 from services.events.registration import Roster
 from services.events.venues import Venue
@@ -153,6 +153,22 @@ class EventsStore:
 
     def sort_key_of(self, activity: dict) -> str:
         return sort_key(activity["starts_at"], activity["id"])
+
+    def holders(self, activity_ids: list[str]) -> dict[str, dict]:
+        """``{id: {organizer_ids, status, history}}`` of the activities that book a venue (one query)."""
+        if not activity_ids:
+            return {}
+        found = self.activities.find({"_id": {"$in": list(activity_ids)}},
+                                     {"_id": 1, "organizer_ids": 1, "status": 1, "history": 1})
+        return {doc["_id"]: {"organizer_ids": doc.get("organizer_ids") or [], "status": doc["status"],
+                             "history": doc.get("history") or []} for doc in found}
+
+    def holding_ids_of_lead(self, partner_id: str, now: datetime, limit: int = 5000) -> set[str]:
+        """The activities ``partner_id`` leads that hold a venue for a time not over yet (the quota counts them)."""
+        found = self.activities.find({"lead_id": partner_id, "ends_at": {"$gt": now}},
+                                     {"_id": 1, "venue_id": 1, "status": 1, "history": 1}).limit(limit)
+        return {doc["_id"] for doc in found
+                if doc.get("venue_id") and holds_venue(doc["status"], doc.get("history") or [])}
 
     def live_ids_of_partner(self, partner_id: str) -> list[str]:
         return [doc["_id"] for doc in self.activities.find({"organizer_ids": partner_id}, {"_id": 1, "status": 1})

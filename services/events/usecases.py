@@ -16,6 +16,7 @@ from services.common.catalogue import announce
 from services.common.clock import isoformat, utcnow
 from services.common.contracts.partners import space_key
 from services.common.errors import Conflict, Forbidden, NotFound, RuleBroken, ValidationFailed
+from services.common.policy import EVERYTHING, Reader
 from services.common.terms import term_bounds
 from services.common.validation import load
 from services.events import offers, schemas, transcript, volunteers
@@ -39,9 +40,11 @@ from services.events.registration import (
     participation_items,
 )
 from services.events.store import EventsStore
-from services.events.venues import Venue, VenueRetired, VenueTaken
+from services.events.venues import Venue, VenueNotYours, VenueRetired, VenueTaken
+from services.events.views import activity_view, bookings_view
 
 SCHEDULE = Actor("schedule")  # the clock acts for the coordination group
+HOLD_GRACE = timedelta(minutes=5)  # a younger hold may belong to a write still under way: never taken as stale
 
 
 @contextmanager
@@ -56,8 +59,10 @@ def rules(zone: str = "Asia/Shanghai") -> Iterator[None]:
     except NotPermitted as exc:
         raise Forbidden(str(exc), {}) from None
     except VenueTaken as exc:
-        holder = {k: (isoformat(v) if isinstance(v, datetime) else v) for k, v in exc.holder.items()}
-        raise Conflict(exc.describe(ZoneInfo(zone)), {"field": "venue_id", "held_by": holder}) from None
+        taken = {k: isoformat(v) for k, v in exc.taken.items()}
+        raise Conflict(exc.describe(ZoneInfo(zone)), {"field": "venue_id", "taken": taken}) from None
+    except VenueNotYours as exc:
+        raise Forbidden(str(exc), {"field": "venue_id"}) from None
     except VenueRetired as exc:
         raise RuleBroken(str(exc), {"field": "venue_id"}) from None
     except RegistrationRefused as exc:
@@ -88,8 +93,9 @@ PROFILE_EVENTS = ("partner.registered", "partner.updated")  # what a partner is;
 class EventsApp:
     def __init__(self, store: EventsStore, partners, *, retention_days: int = 180,
                  display_timezone: str = "Asia/Shanghai", clock: Callable[[], datetime] = utcnow,
-                 task_reminder_days: float = 2):
+                 task_reminder_days: float = 2, venue_holds_per_partner: int = 60):
         self.store, self.partners = store, partners
+        self.venue_holds_per_partner = venue_holds_per_partner
         self.retention = timedelta(days=retention_days)
         self.task_reminder = timedelta(days=task_reminder_days)
         self.display_timezone = display_timezone
@@ -151,9 +157,12 @@ class EventsApp:
             raise RuleBroken(f"No venue {venue_id}.", {"field": "venue_id"})
         return venue
 
-    def _book(self, activity: JointActivity) -> None:
-        """Hold the activity's venue for its time; a hold left by a crash or an old version is let go."""
+    def _book(self, activity: JointActivity, actor: Actor) -> None:
+        """Hold the activity's venue for its time (from its submission on); a hold left by a crash, by an old
+        version or by a draft is let go. A partner holds at most ``venue_holds_per_partner`` future bookings."""
         starts, ends = activity.occupies()
+        if not actor.is_coordination_group:
+            self._within_quota(activity)
 
         def book(venue: Venue):
             holder = venue.holder_of(starts, ends, activity.id)
@@ -165,25 +174,50 @@ class EventsApp:
             self.store.change_venue(activity.venue_id, book)
 
     def _stale(self, holder: dict, venue_id: str) -> bool:
+        """A hold whose activity no longer holds this venue at that time (or never came to be), once it is older
+        than ``HOLD_GRACE`` (the activity's own write may still be on its way)."""
+        if holder["booked_at"] >= self.now() - HOLD_GRACE:
+            return False
         other = self.store.load(holder["activity_id"])
-        if other is None:
-            return holder["booked_at"] < self.now() - timedelta(minutes=5)  # its creation never completed
-        return other.venue_id != venue_id or other.status in ("cancelled", "archived") \
+        return other is None or other.venue_id != venue_id or not other.holds_venue \
             or other.occupies() != (holder["starts_at"], holder["ends_at"])
+
+    def _within_quota(self, activity: JointActivity) -> None:
+        lead = activity.lead.partner_id
+        held = self.store.holding_ids_of_lead(lead, self.now()) - {activity.id}
+        if len(held) >= self.venue_holds_per_partner:
+            raise Conflict(f"{lead} holds {len(held)} future venue bookings, the most a partner may hold "
+                           f"({self.venue_holds_per_partner}); cancel one, or ask the coordination group.",
+                           {"field": "venue_id", "quota": self.venue_holds_per_partner})
+
+    def _choose_venue(self, venue_id: str, actor: Actor) -> Venue:
+        """A venue named for an activity: it exists, takes bookings, and is the actor's to name (consent)."""
+        venue = self._venue(venue_id)
+        with rules(self.display_timezone):
+            venue.check_chosen_by(actor.partner_id)
+        return venue
+
+    def _check_free(self, activity: JointActivity) -> None:
+        """A draft holds nothing, but names only a venue free at its time when named (``VenueTaken``)."""
+        venue = self._venue(activity.venue_id)
+        holder = venue.holder_of(*activity.occupies(), activity.id)
+        if holder is not None and not self._stale(holder, venue.id):
+            with rules(self.display_timezone):
+                raise VenueTaken(venue, holder)
 
     def _release(self, venue_id: str | None, activity_id: str) -> None:
         if venue_id and self.store.venue(venue_id) is not None:
             self.store.change_venue(venue_id, lambda venue: venue.release(activity_id) and None)
 
     # joint activities ---------------------------------------------------------------------------------------
-    def _draft(self, payload: dict, activity_id: str, origin: dict | None = None) -> JointActivity:
+    def _draft(self, payload: dict, activity_id: str, actor: Actor, origin: dict | None = None) -> JointActivity:
         data = load(schemas.ActivityDraft(), payload)
         lead_id = data.pop("lead_organizer")
         co_ids = data.pop("co_organizers")
         organizers = [self._organizer(lead_id, LEAD, "lead_organizer")]
         organizers += [self._organizer(pid, CO_ORGANIZER, "co_organizers") for pid in co_ids]
         if data.get("venue_id"):
-            data.setdefault("venue", self._venue(data["venue_id"]).name)
+            data.setdefault("venue", self._choose_venue(data["venue_id"], actor).name)
         data.setdefault("themes", [])
         data.setdefault("venue", None)
         try:
@@ -194,35 +228,32 @@ class EventsApp:
         return activity
 
     def create(self, payload: dict, actor: Actor) -> dict:
-        activity = self._draft(payload, ids.new_id("act"))
+        activity = self._draft(payload, ids.new_id("act"), actor)
         if not (actor.is_coordination_group or actor.partner_id == activity.lead.partner_id):
             raise Forbidden("A partner drafts activities it leads.", {"field": "lead_organizer"})
-        return self._add_booked(activity)
+        return self._add_draft(activity)
 
     def create_submitted(self, payload: dict, actor: Actor, activity_id: str, origin: dict) -> tuple[dict, bool]:
         """Draft and submit in one write (the ingress); the same id twice changes nothing. (activity, created)."""
         existing = self.store.get(activity_id)
         if existing is not None:
             return existing, False
-        activity = self._draft(payload, activity_id, origin)
+        activity = self._draft(payload, activity_id, actor, origin)
         if not (actor.is_coordination_group or actor.partner_id == activity.lead.partner_id):
             raise Forbidden(f"The sender is bound to {actor.partner_id}; it may submit only activities it leads.",
                             {"field": "lead_organizer"})
         with rules():
             step = activity.submit(self.now(), actor)
         if activity.venue_id:
-            self._book(activity)
+            self._book(activity, actor)
         created = self.store.add_once(activity, self._events([("activity.submitted", step)], activity.id))
         return self.store.get(activity_id), created
 
-    def _add_booked(self, activity: JointActivity) -> dict:
+    def _add_draft(self, activity: JointActivity) -> dict:
+        """A new draft: it holds no venue (that comes with its submission), but names only a free one."""
         if activity.venue_id:
-            self._book(activity)
-        try:
-            self.store.add(activity)
-        except Exception:
-            self._release(activity.venue_id, activity.id)
-            raise
+            self._check_free(activity)
+        self.store.add(activity)
         return self.store.get(activity.id)
 
     def add_occurrence(self, activity_id: str, payload: dict, actor: Actor) -> dict:
@@ -234,7 +265,7 @@ class EventsApp:
         with rules():
             activity = source.occurrence_at(ids.new_id("act"), number=earlier + 1, now=self.now(), actor=actor,
                                             **data)
-        created = self._add_booked(activity)
+        created = self._add_draft(activity)
         if source.series is None:  # only once the new occurrence exists: a refusal changes nothing
             self.store.change(source.id, lambda a: a.join_series(series, actor))
         return created
@@ -243,11 +274,12 @@ class EventsApp:
         """``[{partner_id, role}]`` of an activity (the policy's ownership facts); ``NotFound`` if there is none."""
         return [{"partner_id": org.partner_id, "role": org.role} for org in self._activity(activity_id).organizers]
 
-    def get(self, activity_id: str) -> dict:
+    def get(self, activity_id: str, reader: Reader = EVERYTHING) -> dict:
+        """The activity as ``reader`` sees it (views.py; by default whole, for the services themselves)."""
         found = self.store.get(str(activity_id))
         if found is None:
             raise NotFound(f"No activity {activity_id}.", {"activity_id": activity_id})
-        return found
+        return activity_view(found, reader)
 
     def _step(self, activity_id: str, kind: str, act: Callable[[JointActivity], dict],
               applied_event: str | None = None) -> dict:
@@ -258,7 +290,13 @@ class EventsApp:
         return changed if changed is not None else self.get(activity_id)
 
     def submit(self, activity_id: str, actor: Actor) -> dict:
-        return self._step(activity_id, "activity.submitted", lambda a: a.submit(self.now(), actor))
+        """Ask for approval; from now on the activity holds its venue (a refusal to hold it changes nothing)."""
+        def submit(activity: JointActivity) -> dict:
+            step = activity.submit(self.now(), actor)
+            if activity.holds_venue:
+                self._book(activity, actor)
+            return step
+        return self._step(activity_id, "activity.submitted", submit)
 
     def approve(self, activity_id: str, payload: dict, actor: Actor) -> dict:
         data = load(schemas.Decision(), payload or {})
@@ -301,11 +339,11 @@ class EventsApp:
 
         def postpone(activity: JointActivity) -> dict:
             step = activity.postpone(self.now(), actor, data["reason"], data["new_starts_at"], data["new_ends_at"])
-            if activity.venue_id and data["new_starts_at"]:
-                self._book(activity)
+            if activity.holds_venue and data["new_starts_at"]:
+                self._book(activity, actor)
             return step
         done = self._step(activity_id, "activity.postponed", postpone)
-        if not data["new_starts_at"]:
+        if not data["new_starts_at"] or not self._activity(activity_id).holds_venue:
             self._release(done.get("venue_id"), done["id"])
         return done
 
@@ -314,13 +352,17 @@ class EventsApp:
         waive = data.pop("waive_reapproval")
         before = self._activity(activity_id)
         if data.get("venue_id"):
-            data.setdefault("venue", self._venue(data["venue_id"]).name)
+            chosen = self._venue(data["venue_id"]) if data["venue_id"] == before.venue_id else \
+                self._choose_venue(data["venue_id"], actor)
+            data.setdefault("venue", chosen.name)
 
         def edit(activity: JointActivity):
             outcome = activity.edit(data, self.now(), actor, waive)
             moved = {"venue_id", "starts_at", "ends_at", "setup_minutes", "teardown_minutes"} & set(outcome["changes"])
-            if activity.venue_id and moved:
-                self._book(activity)
+            if activity.holds_venue and moved:
+                self._book(activity, actor)
+            elif activity.venue_id and moved:
+                self._check_free(activity)
             events = []
             if outcome["sent_back"]:
                 events.append(("activity.submitted", activity.step_data("published" if activity.published_at
@@ -382,10 +424,11 @@ class EventsApp:
             raise ValidationFailed(str(exc), {"errors": {"cursor": [str(exc)]}}) from None
         return self.store.find(**criteria, after_key=after_key, statuses=statuses, limit=limit), limit
 
-    def listing(self, query: dict | None) -> dict:
+    def listing(self, query: dict | None, reader: Reader = EVERYTHING) -> dict:
+        """A page of activities, each as ``reader`` sees it (the same view as ``get``)."""
         items, limit = self._find(query)
         next_cursor = encode_cursor(self.store.sort_key_of(items[-1])) if len(items) == limit else None
-        return {"items": items, "next_cursor": next_cursor}
+        return {"items": [activity_view(item, reader) for item in items], "next_cursor": next_cursor}
 
     def calendar(self, query: dict | None) -> str:
         """The published activities, and those published once and then cancelled or postponed.
@@ -406,11 +449,12 @@ class EventsApp:
         self.store.add_venue(venue)
         return self.venue(venue.id)
 
-    def venue(self, venue_id: str) -> dict:
+    def venue(self, venue_id: str, reader: Reader = EVERYTHING) -> dict:
+        """A venue with its bookings as ``reader`` sees them: others' as busy times only (views.py)."""
         found = self.store.venue(str(venue_id))
         if found is None:
             raise NotFound(f"No venue {venue_id}.", {"venue_id": venue_id})
-        return dict(venue_view(found), bookings=found.bookings)
+        return dict(venue_view(found), bookings=bookings_view(found.bookings, self.store.holders, reader))
 
     def venues(self) -> dict:
         return {"items": [venue_view(venue) for venue in self.store.list_venues()]}

@@ -2,7 +2,11 @@
 
 Every booking of a venue lives in the venue's own document, so a booking is one compare-and-set write of that
 document: of two units booking the same venue at the same time exactly one wins, on MongoDB and on the
-embedded store alike. The loser is told which activity holds the venue and who organizes it.
+embedded store alike. The loser is told that the time is taken, and when: never which activity holds it or who
+organizes it (another partner's plans are not its to learn; see views.py for what each reader sees).
+
+A library space is anyone's to name; a space a partner offers (``partner_id``) is named for an activity only by
+that partner or by the coordination group (its consent): ``check_chosen_by``.
 """
 from __future__ import annotations
 
@@ -20,20 +24,25 @@ class VenueRetired(Exception):
         super().__init__(f"{venue.name} ({venue.id}) is retired and takes no new bookings: {venue.retired_reason}.")
 
 
+class VenueNotYours(Exception):
+    """A partner named a space another partner offers: only its owner or the coordination group books it."""
+
+    def __init__(self, venue: Venue):
+        super().__init__(f"{venue.name} ({venue.id}) is offered by {venue.partner_id}: only that partner, or the "
+                         "coordination group on its word, books it for an activity.")
+
+
 class VenueTaken(Exception):
     def __init__(self, venue: Venue, holder: dict):
         self.venue_name = venue.name
-        self.holder = holder
+        self.taken = {"starts_at": holder["starts_at"], "ends_at": holder["ends_at"]}
         super().__init__(self.describe(UTC))
 
     def describe(self, zone: tzinfo) -> str:
-        """Which activity of which organizer holds the venue, and when (in ``zone``)."""
-        holder = self.holder
-        when = " – ".join(holder[key].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        """When the venue is taken (in ``zone``): not by which activity, nor whose."""
+        when = " – ".join(self.taken[key].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
                           for key in ("starts_at", "ends_at"))
-        return (f"{self.venue_name} is booked by activity {holder['activity_id']} ({holder['title'].get('zh', '')}) "
-                f"of {holder['organizer_id']} ({holder['organizer_name'].get('zh', '')}) for {when}, setup and "
-                "teardown included.")
+        return f"{self.venue_name} is taken {when}, setup and teardown included."
 
 
 @dataclass
@@ -58,6 +67,14 @@ class Venue:
     @property
     def retired(self) -> bool:
         return self.retired_at is not None
+
+    def check_chosen_by(self, partner_id: str | None) -> None:
+        """``VenueNotYours`` unless the venue is a library space, the chooser's own, or the coordination group's
+        choice (``partner_id`` None); ``VenueRetired`` if it takes no new bookings."""
+        if self.partner_id is not None and partner_id is not None and partner_id != self.partner_id:
+            raise VenueNotYours(self)
+        if self.retired:
+            raise VenueRetired(self)
 
     def holder_of(self, starts_at: datetime, ends_at: datetime, activity_id: str) -> dict | None:
         """The booking of another activity that overlaps ``[starts_at, ends_at)``, if any."""

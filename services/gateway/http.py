@@ -40,9 +40,9 @@ from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
 from services.common.documents import REVISION
 from services.common.errors import SynergyError
-from services.common.policy import ADMIN, ATTENDEE, Principal
+from services.common.policy import ADMIN, ATTENDEE, PARTNER, Principal
 from services.gateway.apikeys import hash_key, looks_like_key
-from services.gateway.facts import RpcFacts
+from services.gateway.facts import REFUSED_STANDING, RpcFacts, standing_of
 from services.gateway.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -295,6 +295,9 @@ def _authenticate(worker, request: Request, doc: RouteDoc) -> Principal:
     if wait:
         raise BadRequest(429, "Too many requests", "This key made too many requests; wait and retry.",
                          "rate_limited", {"Retry-After": RateLimiter.retry_after(wait)})
+    if principal.kind == PARTNER and (standing := standing_of(worker, principal.partner_id)) in REFUSED_STANDING:
+        raise BadRequest(403, f"Partner {standing}", f"Partner {principal.partner_id} is {standing}: its keys are "
+                         "refused until the coordination group reinstates it.", f"partner_{standing}")
     return dataclasses.replace(principal, facts=RpcFacts(worker))
 
 

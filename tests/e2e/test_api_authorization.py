@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.api import eventually
 from tests.support.contract import check_answer
 from tests.support.world import (
     Side,
@@ -25,6 +26,7 @@ from tests.support.world import (
     build_world,
     endpoint_body,
     import_csv,
+    issue_key,
     lecture,
     partner_body,
     person_body,
@@ -423,3 +425,51 @@ def test_every_route_allows_and_denies_each_principal_as_the_policy_says(cluster
     after = counts(cluster)
     for name in before:
         assert after[name] == before[name] + allowed_creates[name] + made_here.get(name, 0), name
+
+
+# What each reader sees of a listing: whole where it may read the activity, else the public fields only.
+WHOLE_ONLY = {"reviews", "history", "origin"}
+
+
+def check_reader_views(world: World) -> list[str]:
+    """Every column's listing: the own side's published activity and the other side's, whole or public."""
+    mismatches = []
+    sees_whole = {"admin": (True, True), "staff": (True, True), "campus": (True, True), "own": (True, False),
+                  "co": (True, False)}
+    for column, (own_whole, other_whole) in sees_whole.items():
+        principal = {"own": "partner"}.get(column, column)
+        items = {item["id"]: item for item in answered(world.api(principal).get("/v1/activities",
+                                                                                params={"limit": 200}))["items"]}
+        for side, whole in ((world.own, own_whole), (world.other, other_whole)):
+            item = items.get(side.published)
+            if item is None or (WHOLE_ONLY <= set(item)) != whole or \
+                    any("contributions" in org for org in item["organizers"]) != whole:
+                mismatches.append(f"GET /v1/activities as {column}: {side.published} whole={not whole}: {item}")
+    return mismatches
+
+
+def check_suspended_partner_keys(world: World) -> list[str]:
+    """A suspended partner's key is refused (403) on every route that takes a key."""
+    partner = world.fresh_partner()
+    api = world.api("anon")
+    api.session.headers["Authorization"] = f"Bearer {issue_key(world.admin, 'partner', partner)['key']}"
+    assert api.get(f"/v1/partners/{partner}").status_code == 200
+    answered(world.admin.post(f"/v1/partners/{partner}/suspend", {"reason": "audit"}))
+    eventually(lambda: api.get(f"/v1/partners/{partner}").status_code == 403, timeout=20)
+    mismatches = []
+    for entry in MATRIX:
+        if entry.expect["anon"] != 401:  # a public route: no key asked
+            continue
+        response = api.session.request(entry.method, world.base_url + resolve(world, entry, "own"), timeout=15,
+                                       json=None)
+        if response.status_code != 403 or "suspended" not in response.json().get("detail", ""):
+            mismatches.append(f"{entry.method} {entry.path} with a suspended partner's key: {response.status_code}")
+    return mismatches
+
+
+def test_each_reader_sees_its_view_of_listings_and_a_suspended_partners_key_is_refused_everywhere(cluster):
+    world = build_world(cluster.api, cluster.cluster.gateway_url)
+    answered(world.admin.put(f"/v1/activities/{world.other.published}/organizers/{world.other.co}/contributions",
+                             CONTRIBUTIONS, headers=EDIT))
+    mismatches = check_reader_views(world) + check_suspended_partner_keys(world)
+    assert not mismatches, "\n".join(mismatches)

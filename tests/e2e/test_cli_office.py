@@ -157,7 +157,7 @@ def test_activity_updates_series_organizers_registrations_volunteers_and_venues(
                            "--title-en", "Science and Art, part 1")
     assert updated["venue_id"] == hall["id"] and updated["capacity"] == 1
     assert updated["title"] == {"zh": "科学与艺术讲座", "en": "Science and Art, part 1"}
-    assert [b["activity_id"] for b in synergy.json("venues", "show", hall["id"])["bookings"]] == [activity]
+    assert synergy.json("venues", "show", hall["id"])["bookings"] == [], "a draft holds no venue"
     assert synergy("activities", "update", activity).code == 2
     bad_time = synergy("activities", "update", activity, "--starts-at", "tomorrow")
     assert bad_time.code == 1 and "starts_at" in bad_time.err
@@ -191,6 +191,8 @@ def test_activity_updates_series_organizers_registrations_volunteers_and_venues(
     assert synergy("activities", "add-occurrence", activity, "--starts-at", "2026-12-19T10:00:00+08:00").code == 2
 
     publish(synergy, activity)
+    assert [b["activity_id"] for b in synergy.json("venues", "show", hall["id"])["bookings"]] == [activity], \
+        "held from its submission"
     first = synergy.json("activities", "register", activity, "--person", "stu_2024001", "--email",
                          "li@campus.example")
     assert first["state"] == "confirmed" and len(first["code"]) == 8

@@ -182,22 +182,26 @@ def test_two_registrations_for_the_last_seat_exactly_one_wins_and_the_other_is_p
     assert sum(1 for r in ok(api.get(f"{path}/registrations"))["items"] if r["state"] == "confirmed") == 3
 
 
-def test_two_units_booking_one_venue_at_once_exactly_one_wins_and_learns_who_holds_it(cluster):
+def test_two_units_submitting_for_one_venue_at_once_exactly_one_holds_it_and_learns_only_when(cluster):
     api = cluster.api
     faculty, league = register(api, FACULTY), register(api, YOUTH_LEAGUE)
     hall = ok(api.post("/v1/venues", {"name": "Library lecture hall", "kind": "library_space", "capacity": 200}), 201)
     leads = [faculty, league] * 3
     bodies = [activity(leads[i]["id"], venue_id=hall["id"], starts_at=at(24 + i * 0.25), ends_at=at(26),
                        setup_minutes=30) for i in range(6)]
-    responses = concurrently(6, lambda i: api.post("/v1/activities", bodies[i]))
+    drafts = [ok(api.post("/v1/activities", body), 201) for body in bodies]
+    assert ok(api.get(f"/v1/venues/{hall['id']}"))["bookings"] == [], "a draft holds no venue"
+    responses = concurrently(6, lambda i: api.post(f"/v1/activities/{drafts[i]['id']}/submit"))
     codes = sorted(r.status_code for r in responses)
-    assert codes == [201, 409, 409, 409, 409, 409], [r.text for r in responses]
-    winner = next(r.json() for r in responses if r.status_code == 201)
+    assert codes == [200, 409, 409, 409, 409, 409], [r.text for r in responses]
+    winner = next(r.json() for r in responses if r.status_code == 200)
     for refused in (r for r in responses if r.status_code == 409):
         detail = refused.json()["detail"]
-        assert winner["id"] in detail and winner["organizers"][0]["partner_id"] in detail
+        assert "taken" in detail and winner["id"] not in detail, "the time is taken; by whom is not told"
+        assert winner["organizers"][0]["partner_id"] not in detail
         assert "venue_id" in refused.json()["errors"]
-    assert cluster.db("events")["activities"].count_documents({}) == 1
+    statuses = sorted(ok(api.get(f"/v1/activities/{draft['id']}"))["status"] for draft in drafts)
+    assert statuses == ["draft"] * 5 + ["submitted"], "a refused submission changes nothing"
     bookings = ok(api.get(f"/v1/venues/{hall['id']}"))["bookings"]
     assert [b["activity_id"] for b in bookings] == [winner["id"]]
 
@@ -208,6 +212,7 @@ def test_two_units_booking_one_venue_at_once_exactly_one_wins_and_learns_who_hol
     assert api.post("/v1/activities", close).status_code == 409
     clear = dict(close, ends_at=(start - timedelta(minutes=30)).isoformat())
     other = ok(api.post("/v1/activities", clear), 201)
+    ok(api.post(f"/v1/activities/{other['id']}/submit"))
     # cancelling gives the venue back
     ok(api.post(f"/v1/activities/{winner['id']}/cancel", {"reason": "moved online"}))
     assert [b["activity_id"] for b in ok(api.get(f"/v1/venues/{hall['id']}"))["bookings"]] == [other["id"]]
@@ -227,10 +232,11 @@ def test_a_space_a_partner_offers_becomes_a_venue_that_is_retired_when_the_partn
         ("Dome theatre", 120, "Pudong", "partner_space", "open")
     booked = ok(api.post("/v1/activities", activity(faculty["id"], venue_id=venue["id"])), 201)
     assert booked["venue"] == "Dome theatre"
+    ok(api.post(f"/v1/activities/{booked['id']}/submit"))
     refused = api.post("/v1/activities", activity(league["id"], venue_id=venue["id"], starts_at=at(49),
                                                   ends_at=at(51)))
-    assert refused.status_code == 409 and booked["id"] in refused.json()["detail"]
-    assert faculty["id"] in refused.json()["detail"]
+    assert refused.status_code == 409 and booked["id"] not in refused.json()["detail"]
+    assert faculty["id"] not in refused.json()["detail"] and "taken" in refused.json()["detail"]
 
     ok(api.patch(f"/v1/partners/{museum['id']}", {"resources": [{"kind": "expert", "name": "Guides"}]}))
     retired = eventually(lambda: [v for v in venues_of_museum() if v["status"] == "retired"])[0]

@@ -265,6 +265,9 @@ def test_a_hold_left_behind_by_a_crash_does_not_block_the_venue(world):
         service.create_activity(body(venue_id=venue["id"]), GROUP)  # the ghost might still be being created
     clock.now = NOW + timedelta(minutes=10)
     made = service.create_activity(body(venue_id=venue["id"]), GROUP)
+    assert [b["activity_id"] for b in service.get_venue(venue["id"])["bookings"]] == ["act_ghost"], \
+        "a draft holds nothing"
+    service.submit_activity(made["id"], GROUP)
     assert [b["activity_id"] for b in service.get_venue(venue["id"])["bookings"]] == [made["id"]]
 
 
@@ -290,7 +293,9 @@ def test_a_series_gets_occurrences_each_with_its_own_registrations_and_booking(w
     assert [o["partner_id"] for o in second["organizers"]] == [LEAD, CO]
     assert service.get_activity(first["id"])["occurrence"] == 1
     assert store.roster(second["id"]).registrations == []
-    assert len(service.get_venue(venue["id"])["bookings"]) == 2
+    assert len(service.get_venue(venue["id"])["bookings"]) == 1, "a draft occurrence holds nothing"
+    service.submit_activity(second["id"], GROUP)
+    assert len(service.get_venue(venue["id"])["bookings"]) == 2, "it holds the venue from its submission"
 
 
 def test_a_co_organizer_joining_a_published_activity_is_announced_so_partners_record_it(world):
@@ -339,9 +344,10 @@ def test_spaces_partners_offer_become_venues_kept_in_step_and_retired_venues_tak
                                    "capacity": 120, "address": "Pudong", "status": "open", "retired_at": None,
                                    "retired_reason": "", "offered_by_partner": True}
     act = service.create_activity(body(venue_id=dome["id"]), GROUP)
+    service.submit_activity(act["id"], GROUP)
     with pytest.raises(Conflict) as taken:
         service.create_activity(body(venue_id=dome["id"], lead_organizer=CO, co_organizers=[]), GROUP)
-    assert act["id"] in taken.value.message
+    assert "taken" in taken.value.message and act["id"] not in taken.value.message
 
     # the partner drops the dome and enlarges the garden; an older profile arriving late changes nothing
     clock.now = NOW + timedelta(hours=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.common.policy import Principal, authorize
+from services.common.policy import Principal, authorize, reader_of
 from services.events import schemas
 from services.events.listing import PUBLIC_STATUSES
 from services.gateway import schemas as api
@@ -49,7 +49,8 @@ class ActivityRoutes:
         query = paging(request)
         if query.get("status") not in (None, *PUBLIC_STATUSES):  # drafts, approved, ...: not everybody's to see
             authorize(self.principal, "activity.list_unpublished", partner_id=query.get("organizer"))
-        return json_page(request, self.events.list_activities(query))
+        return json_page(request, self.events.list_activities(query, reader_of(self.principal, "activity.read")
+                                                              .as_dict()))
 
     @http("GET", "/v1/calendar.ics")
     @endpoint(public=True, summary="The master calendar of published activities (iCalendar), no key needed",
@@ -65,12 +66,15 @@ class ActivityRoutes:
     @endpoint(summary="Read an activity", answers={200: api.ActivityView})
     def get_activity(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "activity.read", activity_id=activity_id)
-        return versioned_response(self.events.get_activity(activity_id))
+        reader = reader_of(self.principal, "activity.read")
+        return versioned_response(self.events.get_activity(activity_id, reader.as_dict()))
 
     @http("PATCH", "/v1/activities/<string:activity_id>")
     @endpoint()
     def edit_activity(self, request: Request, activity_id: str) -> Response:
         authorize(self.principal, "activity.edit", activity_id=activity_id)
+        if body_field(request, "waive_reapproval") not in (None, False):  # moving it without a new approval
+            authorize(self.principal, "activity.waive_reapproval", activity_id=activity_id)
         return versioned_response(self.events.edit_activity(activity_id, read_json(request), actor(self.principal),
                                                             expected_rev=expected_revision(request)))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.common.policy import authorize
+from services.common.policy import authorize, reader_of
 from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
 
@@ -27,4 +27,5 @@ class VenueRoutes:
     @endpoint()
     def get_venue(self, request: Request, venue_id: str) -> Response:
         authorize(self.principal, "venue.read", venue_id=venue_id)
-        return json_response(self.events.get_venue(venue_id))
+        reader = reader_of(self.principal, "activity.read")  # who reads a booking's activity whole reads the booking
+        return json_response(self.events.get_venue(venue_id, reader.as_dict()))
