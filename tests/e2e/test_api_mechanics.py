@@ -96,7 +96,7 @@ def test_keys_idempotency_etags_pages_metrics_docs_and_no_secret_in_the_logs(clu
     eventually(lambda: webhook_server.to("/hooks"), timeout=20)
 
     def scraped() -> str:
-        return Api(base, None).get("/metrics").text
+        return cluster.api.get("/metrics").text  # a key: the scrape is not public
     text = eventually(lambda: 'synergy_webhook_deliveries_total{outcome="delivered",service="notify"}' in scraped()
                       and scraped(), timeout=20)
     for expected in ('synergy_http_requests_total{method="POST",route="register_partner",status="201"}',
