@@ -4,10 +4,11 @@
   header block too large (431 here; eventlet says 400) or a bad ``Content-Length`` (400) itself, with an empty
   body; the standard library's parser answers others (too many headers, a bad version) with an HTML page. Here
   each becomes ``application/problem+json`` like every other refusal.
-- **The body is read before a worker is taken, within a deadline.** nameko runs at most ``max_workers`` (10)
-  handlers at once; a handler that reads a body sent one byte a second would hold one of them. Bodies are read
-  here, in the connection's own green thread, within ``API_BODY_READ_SECONDS``; a body not in by then is
-  answered 408 and the connection closed. A handler then reads the body from memory.
+- **The body is read before a worker is taken, within a deadline, up to the size limit.** nameko runs at most
+  ``max_workers`` (10) handlers at once; a handler that reads a body sent one byte a second would hold one of
+  them. Bodies are read here, in the connection's own green thread, within ``API_BODY_READ_SECONDS``; a body not
+  in by then is answered 408, one over ``API_MAX_BODY_BYTES`` 413, and the connection closed (not drained). A
+  handler then reads the body from memory.
 
 Every route takes ``http`` from here (not ``nameko.web.handlers``) so that all of them share this server.
 """
@@ -33,10 +34,11 @@ CLOSE = "synergy.close_connection"
 
 def problem_bytes(status: int, title: str, detail: str, reason: str, headers: dict | None = None) -> bytes:
     """A whole HTTP/1.1 answer carrying a problem, for the server to write on the socket itself."""
+    cid = new_id("cor")
     body = json.dumps({"type": f"https://synergy.example/problems/http_{status}", "title": title,
-                       "status": status, "detail": detail, "correlation_id": new_id("cid")}).encode()
+                       "status": status, "detail": detail, "correlation_id": cid}).encode()
     lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {PROBLEM}", f"Content-Length: {len(body)}",
-             "Connection: close", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+             "Connection: close", f"X-Correlation-Id: {cid}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -91,33 +93,39 @@ def body_read_seconds() -> float:
 
 
 class BodyFirst:
-    """WSGI middleware: the body is read (up to the size limit, within the deadline) before the route runs."""
+    """WSGI middleware: the body is read (up to the size limit, within the deadline) before the route runs; a
+    body too large or too slow is refused here, and the connection closed rather than drained."""
 
     def __init__(self, app: Callable, max_bytes: Callable[[], int]):
         self.app, self.max_bytes = app, max_bytes
 
     def __call__(self, environ: dict, start_response: Callable):
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if chunked or 0 < length <= self.max_bytes():
+        length, limit = int(environ.get("CONTENT_LENGTH") or 0), self.max_bytes()
+        if length > limit:
+            return self._refuse(environ, start_response, 413, "Body too large", f"At most {limit} bytes.")
+        if chunked or length:
             try:
                 with eventlet.Timeout(body_read_seconds()):
-                    body = environ["wsgi.input"].read(self.max_bytes() + 1 if chunked else length)
+                    body = environ["wsgi.input"].read(limit + 1 if chunked else length)
             except eventlet.Timeout:
-                return self._too_slow(environ, start_response)
+                return self._refuse(environ, start_response, 408, "Request timeout",
+                                    f"The body must arrive within {body_read_seconds():g} s.")
+            if len(body) > limit:
+                return self._refuse(environ, start_response, 413, "Body too large", f"At most {limit} bytes.")
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.app(environ, start_response)
 
     @staticmethod
-    def _too_slow(environ: dict, start_response: Callable) -> list[bytes]:
+    def _refuse(environ: dict, start_response: Callable, status: int, title: str, detail: str) -> list[bytes]:
         environ.get(CLOSE, lambda: None)()
-        body = json.dumps({"type": "https://synergy.example/problems/body_timeout", "title": "Request timeout",
-                           "status": 408, "correlation_id": new_id("cid"),
-                           "detail": f"The body must arrive within {body_read_seconds():g} s."}).encode()
-        start_response("408 Request Timeout", [("Content-Type", PROBLEM), ("Content-Length", str(len(body))),
-                                               ("Connection", "close")])
+        cid = new_id("cor")
+        body = json.dumps({"type": f"https://synergy.example/problems/http_{status}", "title": title,
+                           "status": status, "detail": detail, "correlation_id": cid}).encode()
+        start_response(f"{status} {title}", [("Content-Type", PROBLEM), ("Content-Length", str(len(body))),
+                                             ("Connection", "close"), ("X-Correlation-Id", cid)])
         return [body]
 
 

@@ -99,6 +99,11 @@ def test_json_nested_deeper_than_the_limit_is_a_problem_not_a_server_error(hosti
         "Authorization": f"Bearer {hostile.key}", "Content-Type": "application/json"})
     assert status == 413
     is_problem(status, headers, raw)
+    # announced, never sent: refused at once, and the connection closed rather than drained
+    status, headers, raw = hostile.request("POST", "/v1/partners", headers={
+        "Authorization": f"Bearer {hostile.key}", "Content-Type": "application/json", "Content-Length": str(10**10)})
+    assert status == 413 and headers["connection"] == "close"
+    is_problem(status, headers, raw)
     assert hostile.db("partners")["partners"].count_documents({}) == 0
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from marshmallow import fields
 from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from services.common.errors import ValidationFailed
 from services.common.validation import QuerySchema, StrictSchema, load
@@ -105,3 +105,25 @@ def test_attendee_tokens_over_the_address_limit_never_reach_events(monkeypatch):
         statuses.append(caught.value.status)
     anonymous.anonymous_limiter.cache_clear()
     assert statuses == [401] * 3 + [429] * 7 and worker.events.lookups == 3
+
+
+def test_a_public_answer_is_kept_for_its_seconds_per_query_and_the_address_limit_comes_first(monkeypatch):
+    monkeypatch.setenv("API_ANONYMOUS_RATE_LIMIT_PER_MINUTE", "3")
+    anonymous.anonymous_limiter.cache_clear()
+    clock = [0.0]
+    monkeypatch.setattr(anonymous, "ANSWERS", anonymous.AnswerCache(clock=lambda: clock[0]))
+    runs: list[str] = []
+
+    def ask(query: str, address: str = "192.0.2.9") -> int:
+        request = Request(EnvironBuilder(path="/ready", query_string=query,
+                                         environ_base={"REMOTE_ADDR": address}).get_environ())
+        try:
+            return anonymous.answer(request, lambda: runs.append(query) or Response("ok"), limited=True,
+                                    cache_seconds=2).status_code
+        except BadRequest as refused:
+            return refused.status
+    assert [ask("a"), ask("a"), ask("b")] == [200, 200, 200] and runs == ["a", "b"]
+    assert ask("a") == 429 and ask("a", address="192.0.2.10") == 200 and runs == ["a", "b"]
+    clock[0] = 3.0
+    assert ask("a", address="192.0.2.10") == 200 and runs == ["a", "b", "a"]
+    anonymous.anonymous_limiter.cache_clear()
