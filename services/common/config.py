@@ -56,6 +56,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
                                           "(a suspended or retired partner's keys are refused)"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
+    "API_ANONYMOUS_RATE_LIMIT_PER_MINUTE": ("120", "requests a minute per client address and gateway process on "
+                                                  "public routes and with attendee tokens; 0: none"),
+    "API_BODY_READ_SECONDS": ("10", "a request body not received within this is answered 408"),
     "GATEWAY_RPC_TIMEOUT_SECONDS": ("30", "the gateway answers 503 when a service has not answered within this"),
     "CORS_ALLOWED_ORIGINS": ("", "comma-separated origins browsers may call the API from ('*': any); empty: none"),
     "SYNERGY_API_URL": ("http://127.0.0.1:8000", "the API the `synergy` command and the Python client call"),

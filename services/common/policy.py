@@ -152,6 +152,8 @@ RULES: dict[str, dict[str, str]] = {
     "delivery.replay": {STAFF: ANY, PARTNER: OWN_PARTNER},
     "preferences.read": {STAFF: ANY},
     "preferences.update": {STAFF: ANY},
+    # operations: the Prometheus scrape (counts by route and event type, no object of any partner)
+    "metrics.read": dict(READERS),
     # API keys, partner approval and every action not listed: the coordination-group admin only.
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from services.common.terms import TERM_PATTERN
-from services.common.validation import StrictSchema
+from services.common.validation import QuerySchema, StrictSchema
 from services.evaluation.plans import COUNT_DIMENSIONS
 from services.evaluation.templates import DIMENSIONS, MAX_ORGANIZER_QUESTIONS, OUTCOMES, SATISFACTION, TOPICS
 
@@ -99,14 +99,14 @@ class TermPlanInput(StrictSchema):
             raise ValidationError("A term ends after it starts.", "ends_on")
 
 
-class ReportRequest(StrictSchema):
+class ReportRequest(QuerySchema):
     term_id = fields.String(required=True, validate=validate.Regexp(TERM_PATTERN, error="A term such as "
                                                                                         "2026-autumn."))
     unit = fields.String(validate=PARTNER_ID, load_default=None)
     format = fields.String(validate=validate.OneOf(("json", "csv", "html")), load_default="json")
 
 
-class ScoreRequest(StrictSchema):
+class ScoreRequest(QuerySchema):
     by = fields.String(load_default="term", validate=validate.OneOf(("activity", "organizer", "path",
                                                                      "activity_type", "level", "term", "joint")))
     term_id = fields.String(validate=validate.Regexp(TERM_PATTERN, error="A term such as 2026-autumn."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from services.common.terms import TERM_PATTERN
-from services.common.validation import StrictSchema
+from services.common.validation import QuerySchema, StrictSchema
 from services.events.domain import (
     ACTIVITY_TYPES,
     AIMS,
@@ -211,7 +211,7 @@ class Hours(StrictSchema):
                                                                                    max=24 * 92))
 
 
-class ActivityFilter(StrictSchema):
+class ActivityFilter(QuerySchema):
     organizer = fields.String(validate=PARTNER_ID)
     theme = fields.String(validate=validate.Length(min=1, max=60))
     path = fields.String(validate=validate.OneOf(PATHS))
@@ -246,7 +246,7 @@ class CalendarFilter(ActivityFilter):
         exclude = ("cursor", "limit")
 
 
-class ParticipationExport(StrictSchema):
+class ParticipationExport(QuerySchema):
     """A date range (``from``, ``to``: first and last day, in the display zone) or a ``term`` (2026-autumn)."""
 
     starts_on = fields.Date(data_key="from")

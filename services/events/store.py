@@ -15,6 +15,7 @@ from services.events.listing import query_terms, sort_key, title_terms
 from services.events.registration import Roster
 from services.events.venues import Venue
 
+TOKENS_INDEXED = "~indexed"  # the marker of attendee_tokens: the registrations made before it are indexed
 DERIVED = ("organizer_ids", "lead_id", "title_terms", "listing_key", "next_task_due")
 ACTIVITY_FIELDS = {f.name for f in fields(JointActivity)}
 
@@ -79,6 +80,7 @@ class EventsStore:
         self.venues = db["venues"]
         self.rosters = db["rosters"]
         self.offers = db["partner_offers"]
+        self.attendee_tokens = db["attendee_tokens"]  # token hash (_id) -> its registration: found by _id
 
     def ensure_indexes(self) -> None:
         """Indexes on scalar fields only: the embedded store stops matching a scalar-array field (organizer_ids,
@@ -94,6 +96,7 @@ class EventsStore:
             if retired in self.activities.index_information():
                 self.activities.drop_index(retired)
         self.backfill()
+        self.index_attendee_tokens()
 
     def backfill(self) -> int:
         """Give activities written by an earlier version the derived fields the listing queries."""
@@ -233,10 +236,31 @@ class EventsStore:
         found = self.rosters.find({"_id": {"$in": list(activity_ids)}}) if activity_ids else []
         return {doc["_id"]: _roster(doc) for doc in found}
 
+    def index_attendee(self, digest: str, activity_id: str, registration_id: str) -> None:
+        """Where the registration of an attendee token is; written before the registration itself, so that no
+        registration is ever without it (one whose write then failed is found nowhere in its roster)."""
+        self.attendee_tokens.replace_one({"_id": digest}, {"_id": digest, "activity_id": activity_id,
+                                                           "registration_id": registration_id}, upsert=True)
+
     def roster_of_attendee(self, digest: str) -> Roster | None:
-        """The roster holding the registration whose attendee token has this hash (unindexed, like person_ids)."""
-        doc = self.rosters.find_one({"attendee_hashes": digest})
+        """The roster holding the registration whose attendee token has this hash: two lookups by ``_id``."""
+        found = self.attendee_tokens.find_one({"_id": digest})
+        doc = self.rosters.find_one({"_id": found["activity_id"]}) if found else None
         return _roster(doc) if doc else None
+
+    def index_attendee_tokens(self) -> int:
+        """Index the tokens of registrations made before ``attendee_tokens`` existed; once (a marker says so)."""
+        if self.attendee_tokens.find_one({"_id": TOKENS_INDEXED}) is not None:
+            return 0
+        count = 0
+        for doc in self.rosters.find({}, {"registrations": 1}):
+            for item in doc.get("registrations", []):
+                if item.get("attendee_hash"):
+                    self.index_attendee(item["attendee_hash"], doc["_id"], item["registration_id"])
+                    count += 1
+        self.attendee_tokens.replace_one({"_id": TOKENS_INDEXED}, {"_id": TOKENS_INDEXED, "count": count},
+                                         upsert=True)
+        return count
 
     def rosters_of_person(self, person_id: str) -> list[Roster]:
         return [_roster(doc) for doc in self.rosters.find({"person_ids": person_id}).limit(1000)]

@@ -523,6 +523,7 @@ class EventsApp:
         person = {k: data[k] for k in ("person_id", "email", "language")}
         registration_id = ids.new_id("reg")
         token, token_hash = new_attendee_token()
+        self.store.index_attendee(token_hash, activity.id, registration_id)
         made: dict = {}
 
         def register(roster: Roster):

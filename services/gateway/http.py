@@ -30,24 +30,24 @@ from urllib.parse import urlencode
 
 import eventlet
 from marshmallow import Schema
-from nameko.exceptions import RemoteError, UnknownService
 from prometheus_client import Counter, Histogram
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from services.common import metrics, tokens
 from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
 from services.common.documents import REVISION
-from services.common.errors import SynergyError
 from services.common.policy import ADMIN, ATTENDEE, PARTNER, Principal
+from services.gateway import anonymous, intake
 from services.gateway.apikeys import hash_key, looks_like_key
 from services.gateway.facts import REFUSED_STANDING, RpcFacts, standing_of
+from services.gateway.intake import BadRequest, check_cursor, max_body_bytes, parse_json
+from services.gateway.problems import error_response
 from services.gateway.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+read_json, body_field = intake.read_json, intake.body_field  # the routes take them from here
 
-PROBLEM = "application/problem+json"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 EXPOSED_HEADERS = "ETag, Location, Retry-After, X-Correlation-Id, Idempotent-Replayed, Link"
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Correlation-Id"
@@ -57,10 +57,6 @@ HTTP_REQUESTS = Counter("synergy_http_requests", "HTTP requests to the gateway b
 HTTP_LATENCY = Histogram("synergy_http_request_duration_seconds", "Time to answer an HTTP request, by route",
                          ["route", "method"], registry=metrics.REGISTRY,
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
-
-
-def max_body_bytes() -> int:
-    return int(env("API_MAX_BODY_BYTES"))
 
 
 MAX_BODY_BYTES = max_body_bytes()
@@ -149,6 +145,7 @@ def paging(request: Request, *, passes_as: str = CURSOR, alias: str | None = Non
         raise BadRequest(422, "Invalid input", f"Give the page cursor once, as {CURSOR}.", "validation_failed",
                          errors={alias: [f"Deprecated name of {CURSOR}; send only {CURSOR}."]})
     if given:
+        check_cursor(given[0], args[given[0]])
         args[passes_as] = args.pop(given[0])
     return args
 
@@ -167,51 +164,6 @@ def json_page(request: Request, page: dict, status: int = 200) -> Response:
         query = urlencode(sorted(args.items()))
         headers["Link"] = f'<{request.path}?{query}>; rel="next"'
     return json_response(page, status, headers)
-
-
-def problem(status: int, title: str, detail: str, *, code: str, correlation_id: str,
-            headers: dict | None = None, **extra: Any) -> Response:
-    payload = {"type": f"https://synergy.example/problems/{code}", "title": title, "status": status,
-               "detail": detail, "correlation_id": correlation_id, **extra}
-    headers = dict(headers or {})
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="synergy"'
-    return Response(to_json(payload), status=status, headers=headers, content_type=PROBLEM)
-
-
-class BadRequest(Exception):
-    """A request the gateway itself refuses, before or around the handler."""
-
-    def __init__(self, status: int, title: str, detail: str, code: str, headers: dict | None = None, **extra: Any):
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.code = status, title, detail, code
-        self.headers, self.extra = headers or {}, extra
-
-
-def read_json(request: Request) -> Any:
-    """The JSON body (parsed once per request, so that authorization may look at it before the handler)."""
-    cached = request.environ.get("synergy.json", request)
-    if cached is not request:
-        return cached
-    if request.content_length is not None and request.content_length > max_body_bytes():
-        raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
-    if not (request.mimetype or "").endswith("json"):
-        raise BadRequest(415, "Unsupported media type", "Send application/json.", "media_type")
-    raw = request.get_data(cache=True)
-    if len(raw) > max_body_bytes():
-        raise BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
-    try:
-        parsed = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise BadRequest(400, "Malformed JSON", str(exc), "malformed_json") from None
-    request.environ["synergy.json"] = parsed
-    return parsed
-
-
-def body_field(request: Request, name: str) -> Any:
-    """One top-level field of the JSON body, or None (the service reports what is wrong with the body)."""
-    body = read_json(request)
-    return body.get(name) if isinstance(body, dict) else None
 
 
 def key_matches(presented: str, expected: str) -> bool:
@@ -259,6 +211,8 @@ class RouteDoc:
     secrets: tuple[str, ...] = ()
     if_match_required: bool = False
     attendees: bool = False
+    limited: bool = True
+    cache_seconds: float = 0
 
 
 def _cors(request: Request, response: Response) -> None:
@@ -280,6 +234,7 @@ def _authenticate(worker, request: Request, doc: RouteDoc) -> Principal:
     """The caller: an API key (``Bearer``), or on the routes that take them an attendee token (``Attendee``)."""
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "attendee" and doc.attendees:
+        anonymous.limit_address(request)  # before the lookup: over the limit, events is never asked
         principal = attendee_for(credentials.strip(), worker)
     else:
         token = credentials.strip() if scheme.lower() == "bearer" else ""
@@ -304,8 +259,8 @@ def _authenticate(worker, request: Request, doc: RouteDoc) -> Principal:
 def _request_hash(request: Request) -> str:
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+        canonical = json.dumps(parse_json(raw), sort_keys=True, separators=(",", ":")).encode()
+    except BadRequest:
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
 
@@ -358,34 +313,11 @@ def _conditional_get(request: Request, response: Response) -> Response:
     return response
 
 
-def _error_response(exc: BaseException, handler: Callable, cid: str) -> Response:
-    if isinstance(exc, BadRequest):
-        return problem(exc.status, exc.title, exc.detail, code=exc.code, correlation_id=cid, headers=exc.headers,
-                       **exc.extra)
-    if isinstance(exc, SynergyError):
-        extra = {"errors": exc.details["errors"]} if "errors" in exc.details else {}
-        if "field" in exc.details:
-            extra["errors"] = {exc.details["field"]: [exc.message]}
-        return problem(exc.status, exc.title, exc.message, code=exc.code, correlation_id=cid, **extra)
-    if isinstance(exc, RequestEntityTooLarge):
-        return problem(413, "Body too large", f"At most {max_body_bytes()} bytes.", code="too_large",
-                       correlation_id=cid)
-    if isinstance(exc, UnknownService | eventlet.Timeout):
-        log.warning("a service did not answer %s: %s", handler.__name__, type(exc).__name__)
-        return problem(503, "Service unavailable", "A service did not answer; try again shortly.",
-                       code="unavailable", correlation_id=cid, headers={"Retry-After": "5"})
-    if isinstance(exc, RemoteError):
-        log.error("service error in %s: %s", handler.__name__, exc.exc_type)
-    else:
-        log.exception("unhandled error in %s", handler.__name__)
-    return problem(500, "Internal error", "Something failed on our side.", code="internal", correlation_id=cid)
-
-
 def endpoint(*, public: bool = False, summary: str | None = None, description: str | None = None,
              body: type[Schema] | None = None, query: type[Schema] | None = None,
              answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
              secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False,
-             attendees: bool = False) -> Callable:
+             attendees: bool = False, limited: bool = True, cache_seconds: float = 0) -> Callable:
     """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
@@ -395,11 +327,14 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
     ``secrets``: answer fields shown once (left out of a replay for an ``Idempotency-Key``);
     ``idempotent=False``: a POST that ignores ``Idempotency-Key``;
     ``if_match_required``: a PUT/PATCH refused without ``If-Match`` (428); else ``If-Match`` is optional;
-    ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does.
+    ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does;
+    ``limited=False``: a public route not limited per client address (the probes); ``cache_seconds``: a public
+    GET's answer is kept that long per path and query (gateway/anonymous.py).
     """
     doc = RouteDoc(summary=summary, description=description, body=body, query=query,
                    answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets),
-                   if_match_required=if_match_required, attendees=attendees)
+                   if_match_required=if_match_required, attendees=attendees, limited=limited,
+                   cache_seconds=cache_seconds)
 
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)
@@ -422,14 +357,16 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
                     with eventlet.Timeout(float(env("GATEWAY_RPC_TIMEOUT_SECONDS"))):
                         return handler(self, request, *args, **kwargs)
 
-                if idempotent and request.method == "POST" and IDEMPOTENCY_HEADER in request.headers and not public:
+                if public:
+                    response = anonymous.answer(request, run, limited=limited, cache_seconds=cache_seconds)
+                elif idempotent and request.method == "POST" and IDEMPOTENCY_HEADER in request.headers:
                     response = _idempotent(self, request, self.principal, doc, run)
                 else:
                     response = run()
                 if request.method == "GET":
                     response = _conditional_get(request, response)
             except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - every failure becomes a problem
-                response = _error_response(exc, handler, cid)
+                response = error_response(exc, handler, cid)
             response.headers["X-Correlation-Id"] = cid
             _cors(request, response)
             HTTP_REQUESTS.labels(handler.__name__, request.method, str(response.status_code)).inc()

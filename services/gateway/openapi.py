@@ -181,13 +181,17 @@ def _operation(op: Operation) -> dict:
         responses["403"] = _problem("the key may not do this")
         responses["429"] = _problem("too many requests: see Retry-After", RETRY_AFTER)
         responses["503"] = _problem("a service did not answer in time: see Retry-After", RETRY_AFTER)
+    if doc.public and doc.limited:
+        responses["429"] = _problem("too many requests without a key from this address: see Retry-After",
+                                    RETRY_AFTER)
     if op.params or op.actions:
         responses["404"] = _problem("no such object, or not one this key may see")
     if op.params:
         responses["405"] = _problem("this path does not answer this method (see Allow)")
         responses["422"] = _problem("invalid input: errors name each wrong field (also a malformed id)")
     if doc.body is not None or op.method in ("POST", "PUT", "PATCH"):  # any of them may read a body
-        responses["400"] = _problem("malformed JSON or header")
+        responses["400"] = _problem("malformed JSON or header, or JSON nested too deep")
+        responses["408"] = _problem("the body did not arrive in time (API_BODY_READ_SECONDS)")
         responses["413"] = _problem("body too large")
         responses["415"] = _problem("not JSON")
     if doc.body is not None or doc.query is not None or op.method in ("POST", "PUT", "PATCH"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.policy import KINDS, PARTNER
-from services.common.validation import StrictSchema
+from services.common.validation import QuerySchema, StrictSchema
 from services.notify import schemas as notify_schemas
 from services.partners import schemas as partner_schemas
 
@@ -48,7 +48,7 @@ def cursor_field(like: fields.Field, *, deprecated: bool = False) -> fields.Stri
     return fields.String(validate=list(like.validators), metadata=metadata)
 
 
-class PageQuery(StrictSchema):
+class PageQuery(QuerySchema):
     """Paging of the gateway's own lists (API keys)."""
 
     cursor = cursor_field(fields.String(validate=validate.Length(max=40)))

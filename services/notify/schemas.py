@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.catalogue import CATALOGUE
-from services.common.validation import StrictSchema
+from services.common.validation import QuerySchema, StrictSchema
 from services.notify.people import CHANNELS, IMMEDIATE, LANGUAGES, PERSONAL_EVENTS, WEEKLY_DIGEST
 
 PARTNER_ID = validate.Regexp(r"^prt_[0-9a-z]{26}$", error="Not a partner id.")
@@ -68,18 +68,18 @@ class ReplaySince(StrictSchema):
     since = fields.AwareDateTime(required=True, format="iso")
 
 
-class DeliveryQuery(StrictSchema):
+class DeliveryQuery(QuerySchema):
     state = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
     before = fields.String(validate=validate.Regexp(r"^msg_[0-9a-z_]{1,100}$", error="Not a delivery id."))
 
 
-class EmailQuery(StrictSchema):
+class EmailQuery(QuerySchema):
     state = fields.String(validate=validate.OneOf(["pending", "sent", "failed"]), load_default="failed")
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
 
 
-class InboxQuery(StrictSchema):
+class InboxQuery(QuerySchema):
     unread = fields.Boolean(load_default=False)
     before = fields.String(validate=validate.Length(max=200))
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)

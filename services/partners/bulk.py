@@ -42,8 +42,9 @@ def _escape(cell: str) -> str:
 def _resource(item: str) -> dict:
     kind, name, capacity, location = (item.split("|") + ["", "", "", ""])[:4]
     resource: dict = {"kind": kind.strip(), "name": name.strip()}
-    if capacity.strip():
-        resource["capacity"] = capacity.strip()
+    if capacity.strip():  # a CSV cell is text: a whole number becomes one, anything else is refused as given
+        cell = capacity.strip()
+        resource["capacity"] = int(cell) if cell.isascii() and cell.isdigit() else cell
     if location.strip():
         resource["location"] = location.strip()
     return resource

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.contracts.partners import space_key
-from services.common.validation import StrictSchema
+from services.common.validation import QuerySchema, StrictSchema
 from services.partners.agreements import COMMITMENT_KINDS, LIBRARY, PARTIES, SIDES
 from services.partners.domain import ALL_KINDS, LEVELS, RESOURCE_KINDS, STATUSES, kind_fits_level
 from services.partners.review import OUTCOMES
@@ -67,7 +67,7 @@ class PartnerRegistration(PartnerProfile):
             raise ValidationError(f"A {data['kind']} is not a unit at the {data['level']} level.", "kind")
 
 
-class PartnerFilter(StrictSchema):
+class PartnerFilter(QuerySchema):
     level = fields.String(validate=validate.OneOf(LEVELS))
     kind = fields.String(validate=validate.OneOf(ALL_KINDS))
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -156,7 +156,7 @@ class AgreementDraft(StrictSchema):
             raise ValidationError("An agreement must end after it starts.", "ends_on")
 
 
-class AgreementFilter(StrictSchema):
+class AgreementFilter(QuerySchema):
     status = fields.String(validate=validate.OneOf(("in_force", "expired")))
     ends_before = fields.Date(metadata={"description": "agreements ending before this day"})
     after = fields.String(validate=validate.Length(max=40))

@@ -80,7 +80,7 @@ MATRIX = [
     # system
     row("GET /health", **PUBLIC),
     row("GET /ready", **PUBLIC),
-    row("GET /metrics", **PUBLIC),
+    row("GET /metrics", **READ_ALL),
     row("GET /openapi.json", **PUBLIC),
     row("GET /docs", **PUBLIC),
     row("GET /v1/catalogue/events", **PUBLIC),

@@ -39,7 +39,7 @@ def stored(cluster) -> dict[str, int]:
 
 def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(make_cluster, tmp_path):
     handle = make_cluster()
-    handle.start(extra_env={"API_RATE_LIMIT_PER_MINUTE": "0"})
+    handle.start(extra_env={"API_RATE_LIMIT_PER_MINUTE": "0", "API_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"})
     base = handle.cluster.gateway_url
     result = schemathesis(base, handle.key, tmp_path / "admin", examples=10)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -15,7 +15,7 @@ def test_rows_become_registration_payloads_with_their_line_numbers():
     assert [line for line, _ in rows] == [2, 4]
     payload = rows[0][1]
     assert payload["themes"] == ["science", "art"]
-    assert payload["resources"] == [{"kind": "space", "name": "展厅", "capacity": "300", "location": "浦东"},
+    assert payload["resources"] == [{"kind": "space", "name": "展厅", "capacity": 300, "location": "浦东"},
                                     {"kind": "expert", "name": "王研究员"}]
     assert payload["contacts"] == [{"name": "王老师", "role": "联络人", "phone": "+86 21 6862",
                                     "email": "w@sstm.org"}]
@@ -46,5 +46,5 @@ def test_an_export_imports_back_and_formula_cells_are_defused():
     assert "'=HYPERLINK(1)" in text and "'-2+3" in text and ",+86 10 1234" not in text
     (_, payload), = bulk.parse(text)
     assert payload["name"] == {"zh": "=HYPERLINK(1)", "en": "x"} and payload["description"] == "-2+3"
-    assert payload["resources"] == [{"kind": "space", "name": "厅", "capacity": "50"}]
+    assert payload["resources"] == [{"kind": "space", "name": "厅", "capacity": 50}]
     assert payload["contacts"] == [{"name": "李", "role": "", "phone": "+86 10 1234"}]

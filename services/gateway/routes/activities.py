@@ -1,7 +1,6 @@
 """Routes of joint activities: drafting, the lifecycle, organizers and their parts, listing and the calendar."""
 from __future__ import annotations
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import Principal, authorize, reader_of
@@ -18,6 +17,7 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
+from services.gateway.server import http
 
 STEPS = "submit,publish,start,complete,archive"
 DECISIONS = "approve,return,cancel,postpone"
@@ -57,7 +57,7 @@ class ActivityRoutes:
               description="Published activities (and those published once, then cancelled or postponed) of every "
                           "unit, without personal data: a website or a calendar app subscribes to this URL. "
                           "Filters: organizer, theme, path, type, series, status (a public one), q, from, to.",
-              query=schemas.CalendarFilter, answers={200: "text/calendar"})
+              query=schemas.CalendarFilter, answers={200: "text/calendar"}, cache_seconds=5)
     def activity_calendar(self, request: Request) -> Response:
         authorize(self.principal, "calendar.read")
         return Response(self.events.calendar(query_of(request)), content_type="text/calendar; charset=utf-8")

@@ -1,13 +1,13 @@
 """Routes of outcome evaluation: surveys, responses by token, scores, synergy, term plans and reports."""
 from __future__ import annotations
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import authorize
 from services.evaluation import schemas
 from services.gateway import schemas as api
 from services.gateway.http import endpoint, expected_revision, json_response, read_json, versioned_response
+from services.gateway.server import http
 
 STAGE = "<string:stage>"  # immediate | follow_up (evaluation answers 404 for anything else)
 

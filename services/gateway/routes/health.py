@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import eventlet
 import kombu
-from nameko.web.handlers import http
 from werkzeug.datastructures import ImmutableDict
 from werkzeug.routing import Map, PathConverter
 from werkzeug.wrappers import Request, Response
@@ -11,11 +10,14 @@ from werkzeug.wrappers import Request, Response
 from services.common import catalogue, metrics
 from services.common.bus import DEAD_LETTER_QUEUE, UNROUTED_QUEUE
 from services.common.config import Settings
+from services.common.policy import authorize
 from services.gateway import openapi, schemas
 from services.gateway.http import BadRequest, endpoint, json_response
+from services.gateway.server import http
 
 SERVICES = ("partners", "events", "evaluation", "notify")
 PING_TIMEOUT = 3.0
+READY_CACHE_SECONDS = 2.0  # callers of /ready share one check (a broker connection, a ping per service) this long
 
 
 class EverythingConverter(PathConverter):
@@ -47,7 +49,8 @@ def _gauge_text(depths: dict[str, int]) -> str:
 
 class HealthRoutes:
     @http("GET", "/health")
-    @endpoint(public=True, summary="Liveness: the gateway answers", answers={200: schemas.Health}, tags=("system",))
+    @endpoint(public=True, limited=False, summary="Liveness: the gateway answers", answers={200: schemas.Health},
+              tags=("system",))
     def health(self, request: Request) -> Response:
         return json_response({"status": "ok"})
 
@@ -59,7 +62,8 @@ class HealthRoutes:
             return {"error": type(exc).__name__}
 
     @http("GET", "/ready")
-    @endpoint(public=True, summary="Readiness of each dependency: broker, store, every service by RPC ping",
+    @endpoint(public=True, limited=False, cache_seconds=READY_CACHE_SECONDS,
+              summary="Readiness of each dependency: broker, store, every service by RPC ping (kept 2 s)",
               answers={200: schemas.Readiness, 503: schemas.Readiness}, tags=("system",))
     def ready(self, request: Request) -> Response:
         checks = {"broker": self._check(lambda: {"queues": queue_depths(Settings.from_env().amqp_uri)}),
@@ -69,9 +73,10 @@ class HealthRoutes:
         return json_response({"ready": ready, "checks": checks, "services": services}, status=200 if ready else 503)
 
     @http("GET", "/metrics")
-    @endpoint(public=True, summary="Prometheus metrics of the gateway and every service", tags=("system",),
-              answers={200: "text/plain"})
+    @endpoint(summary="Prometheus metrics of the gateway and every service (a key: admin, staff, campus system)",
+              tags=("system",), answers={200: "text/plain"})
     def metrics_text(self, request: Request) -> Response:
+        authorize(self.principal, "metrics.read")
         texts = [metrics.exposition()]
         for name in SERVICES:
             found = self._check(lambda name=name: {"text": getattr(self, name).metrics()})

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.clock import utcnow
@@ -25,6 +24,7 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
+from services.gateway.server import http
 
 
 class ApiKeyRoutes:

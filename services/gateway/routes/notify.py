@@ -1,7 +1,6 @@
 """Routes of webhook endpoints and deliveries (always of one owner partner), inboxes and preferences."""
 from __future__ import annotations
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import authorize
@@ -16,6 +15,7 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
+from services.gateway.server import http
 
 ENDPOINTS = "/v1/partners/<string:partner_id>/webhook-endpoints"
 COORDINATION_GROUP = "coordination_group"

@@ -1,7 +1,6 @@
 """Routes of the partner registry, the qualification review, collaboration history and bulk work."""
 from __future__ import annotations
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import Principal, authorize
@@ -17,6 +16,7 @@ from services.gateway.http import (
     read_json,
     versioned_response,
 )
+from services.gateway.server import http
 from services.partners import schemas
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")

@@ -11,13 +11,13 @@ import hashlib
 import re
 from pathlib import Path
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import authorize
 from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
 from services.gateway.routes.activities import actor
+from services.gateway.server import http
 
 ACTIVITY = "/v1/activities/<string:activity_id>"
 ATTENDEE_PAGE = Path(__file__).resolve().parent.parent / "pages" / "attendee.html"

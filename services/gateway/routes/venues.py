@@ -1,12 +1,12 @@
 """Routes of venues: library spaces and spaces partners offer, with their bookings."""
 from __future__ import annotations
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import authorize, reader_of
 from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
+from services.gateway.server import http
 
 
 class VenueRoutes:
