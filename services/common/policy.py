@@ -31,6 +31,8 @@ from services.common.errors import Forbidden, NotFound
 ADMIN, STAFF, PARTNER, CAMPUS_SYSTEM = "admin", "staff", "partner", "campus_system"
 KINDS = (ADMIN, STAFF, PARTNER, CAMPUS_SYSTEM)  # the kinds of API keys
 ATTENDEE = "attendee"  # a person holding the attendee token of one registration (not an API key)
+# A partner in one of these standings acts through no channel: its API keys and its bound bus users are refused.
+SILENCED_STANDING = frozenset({"suspended", "retired", "unknown"})
 
 
 class Facts(Protocol):

@@ -12,6 +12,7 @@ Every input schema derives from ``StrictSchema`` (bodies, bus commands) or ``Que
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +24,8 @@ from services.common.errors import ValidationFailed
 # C0 controls but \t \n \r, DEL and C1 controls, surrogates (lone ones: JSON's "\ud800"), non-characters
 _PLANE_ENDS = "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
 UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _PLANE_ENDS + "]")
+MAX_JSON_DEPTH = 32        # objects and arrays inside each other; no input of Synergy nests half as deep
+MAX_JSON_ITEMS = 100_000   # members and elements in the whole document
 UNCLEAN_TEXT = "Text may not contain control characters or non-characters."
 OPERATOR_KEY = "Keys may not start with '$' or contain '.'."
 
@@ -129,3 +132,43 @@ def load(schema: Schema, payload: Any, *, partial: bool = False) -> dict:
         return schema.load(payload, partial=partial)
     except ValidationError as exc:
         raise ValidationFailed("The input is not valid.", {"errors": exc.normalized_messages()}) from None
+
+
+class JsonRefused(ValueError):
+    """A JSON document refused before any schema sees it: ``code`` is malformed_json, json_too_deep or
+    json_too_large (HTTP bodies and bus commands alike)."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+def json_shape_problem(value: Any) -> JsonRefused | None:
+    """Why a parsed JSON value is refused (nested too deep, too many items), or None. Walked without recursion."""
+    pending, items = [(value, 1)], 0
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return JsonRefused("json_too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+        items += len(children)
+        if items > MAX_JSON_ITEMS:
+            return JsonRefused("json_too_large", f"More than {MAX_JSON_ITEMS} JSON members and elements.")
+        pending.extend((child, depth + 1) for child in children)
+    return None
+
+
+def bounded_json(raw: bytes | str) -> Any:
+    """``raw`` parsed as JSON within the depth and size bounds, or ``JsonRefused`` saying why not."""
+    try:
+        parsed = json.loads(raw)
+    except RecursionError:
+        raise JsonRefused("json_too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    except (TypeError, ValueError) as exc:
+        raise JsonRefused("malformed_json", str(exc)) from None
+    problem = json_shape_problem(parsed)
+    if problem is not None:
+        raise problem
+    return parsed

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from services.common import ids
 from services.common.errors import Forbidden
-from services.common.policy import PARTNER, Principal, authorize
+from services.common.policy import PARTNER, SILENCED_STANDING, Principal, authorize
 from services.common.validation import load
 from services.events import schemas
 from services.events.domain import Actor
@@ -20,6 +20,8 @@ class Activities(Protocol):
     """The use cases a bus command needs (usecases.EventsApp); also the policy's ownership facts."""
 
     def organizers_of(self, activity_id: str) -> list[dict]: ...
+
+    def standing_of(self, partner_id: str) -> str: ...
 
     def create_submitted(self, payload: dict, actor: Actor, activity_id: str, origin: dict) -> tuple[dict, bool]: ...
 
@@ -54,6 +56,10 @@ def publish(app: Activities, request, principal: Principal, actor: Actor) -> dic
 def run(app: Activities, request) -> dict:
     """The accepted answer of one ``IngressRequest``; a refusal raises the declared error HTTP would answer."""
     by = f"amqp:{request.sender}"
+    standing = app.standing_of(request.partner_id)
+    if standing in SILENCED_STANDING:  # as its API keys: a suspended or retired partner acts through no channel
+        raise Forbidden(f"Partner {request.partner_id} is {standing}: its bus users are refused until the "
+                        "coordination group reinstates it.", {"partner_id": request.partner_id, "standing": standing})
     principal = Principal(kind=PARTNER, key_id=by, partner_id=request.partner_id, facts=app)
     actor = Actor(by=by, partner_id=request.partner_id)
     command = submit if request.type == "activity.submit" else publish

@@ -44,6 +44,7 @@ from services.common.config import Settings, env
 from services.common.envelope import Envelope, EnvelopeError
 from services.common.errors import DECLARED, ConcurrentUpdate, SynergyError
 from services.common.handlers import DeadLetteringQueueConsumer, retry_pause
+from services.common.validation import JsonRefused, bounded_json
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,9 @@ def parse(body: bytes, properties: dict, partner_id: str | None) -> IngressReque
     with the reason otherwise."""
     sender = properties["user_id"]
     try:
-        raw = json.loads(body)
-    except (TypeError, ValueError) as exc:
-        raise Refused("Malformed request", f"The body is not JSON: {exc}") from None
+        raw = bounded_json(body)
+    except JsonRefused as exc:
+        raise Refused("Malformed request", f"The body is not acceptable JSON: {exc.detail}") from None
     if isinstance(raw, dict):
         raw.setdefault("correlationid", properties.get("correlation_id") or ids.new_id("cor"))
     try:

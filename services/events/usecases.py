@@ -130,6 +130,13 @@ class EventsApp:
             self.store.remember_partner(known | ordered)
         return known
 
+    def standing_of(self, partner_id: str) -> str:
+        """A partner's status as partners says it now (the read model may lag a suspension just made)."""
+        try:
+            return self.partners.get_partner(partner_id)["status"]
+        except NotFound:
+            return "unknown"
+
     def _organizer(self, partner_id: str, role: str, field: str, responsibility: str = "") -> Organizer:
         known = self._partner(partner_id, field)
         return Organizer(partner_id=partner_id, role=role, name=known["name"], level=known["level"],

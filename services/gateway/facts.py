@@ -70,7 +70,6 @@ class PartnerStanding:
 
 
 STANDING = PartnerStanding()
-REFUSED_STANDING = ("suspended", "retired", "unknown")  # a partner in these acts through no key
 
 
 def standing_of(worker, partner_id: str) -> str:

@@ -37,10 +37,10 @@ from services.common import metrics, tokens
 from services.common.clock import isoformat, utcnow
 from services.common.config import Settings, env
 from services.common.documents import REVISION
-from services.common.policy import ADMIN, ATTENDEE, PARTNER, Principal
+from services.common.policy import ADMIN, ATTENDEE, PARTNER, SILENCED_STANDING, Principal
 from services.gateway import anonymous, intake
 from services.gateway.apikeys import hash_key, looks_like_key
-from services.gateway.facts import REFUSED_STANDING, RpcFacts, standing_of
+from services.gateway.facts import RpcFacts, standing_of
 from services.gateway.intake import BadRequest, check_cursor, max_body_bytes, parse_json
 from services.gateway.problems import error_response
 from services.gateway.ratelimit import RateLimiter
@@ -250,7 +250,7 @@ def _authenticate(worker, request: Request, doc: RouteDoc) -> Principal:
     if wait:
         raise BadRequest(429, "Too many requests", "This key made too many requests; wait and retry.",
                          "rate_limited", {"Retry-After": RateLimiter.retry_after(wait)})
-    if principal.kind == PARTNER and (standing := standing_of(worker, principal.partner_id)) in REFUSED_STANDING:
+    if principal.kind == PARTNER and (standing := standing_of(worker, principal.partner_id)) in SILENCED_STANDING:
         raise BadRequest(403, f"Partner {standing}", f"Partner {principal.partner_id} is {standing}: its keys are "
                          "refused until the coordination group reinstates it.", f"partner_{standing}")
     return dataclasses.replace(principal, facts=RpcFacts(worker))

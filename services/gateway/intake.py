@@ -6,15 +6,13 @@ the client.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.wrappers import Request
 
 from services.common.config import env
+from services.common.validation import JsonRefused, bounded_json
 
-MAX_JSON_DEPTH = 32        # objects and arrays inside each other; no input of this API nests half as deep
-MAX_JSON_ITEMS = 100_000   # members and elements in the whole body
 MAX_CURSOR_CHARS = 512     # a page cursor this API made is far shorter
 
 
@@ -35,37 +33,13 @@ def too_large() -> BadRequest:
     return BadRequest(413, "Body too large", f"At most {max_body_bytes()} bytes.", "too_large")
 
 
-def shape_problem(value: Any) -> str | None:
-    """Why a parsed JSON value is refused (nested too deep, too many items), or None. Walked without recursion."""
-    pending, items = [(value, 1)], 0
-    while pending:
-        item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if depth > MAX_JSON_DEPTH:
-            return f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
-        items += len(children)
-        if items > MAX_JSON_ITEMS:
-            return f"More than {MAX_JSON_ITEMS} JSON members and elements."
-        pending.extend((child, depth + 1) for child in children)
-    return None
-
-
 def parse_json(raw: bytes) -> Any:
     """The body as JSON, or ``BadRequest`` 400: malformed, nested too deep or too many items."""
     try:
-        parsed = json.loads(raw or b"null")
-    except RecursionError:
-        raise BadRequest(400, "JSON too deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.",
-                         "json_too_deep") from None
-    except ValueError as exc:
-        raise BadRequest(400, "Malformed JSON", str(exc), "malformed_json") from None
-    problem = shape_problem(parsed)
-    if problem:
-        raise BadRequest(400, "JSON too deep" if "deep" in problem else "JSON too large", problem,
-                         "json_too_deep" if "deep" in problem else "json_too_large")
-    return parsed
+        return bounded_json(raw or b"null")
+    except JsonRefused as exc:
+        title = {"malformed_json": "Malformed JSON", "json_too_deep": "JSON too deep"}.get(exc.code, "JSON too large")
+        raise BadRequest(400, title, exc.detail, exc.code) from None
 
 
 def read_json(request: Request) -> Any:

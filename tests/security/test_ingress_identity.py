@@ -246,3 +246,34 @@ def test_one_command_binds_a_broker_user_while_the_cluster_runs_and_revoking_unb
     assert sum(granted["password"] in text for text in synergy.outputs) == 1, "the password is shown once"
     logs = "".join(path.read_text(errors="replace") for path in (tmp_path / "log").glob("*") if path.is_file())
     assert granted["password"] not in logs
+
+
+@pytest.mark.cluster
+def test_a_suspended_partners_bus_user_is_refused_like_its_keys_and_deep_json_is_refused(make_cluster,
+                                                                                         campus_users):  # noqa: F811
+    """One standing rule on every channel (policy.SILENCED_STANDING): a suspended partner's bound broker user acts no
+    more than its API keys, and is heard again once reinstated; a command nested too deep is refused with a reason,
+    not retried into the dead letters."""
+    cluster = make_cluster()
+    cluster.start()
+    api = cluster.api
+    a = register(api, FACULTY)["id"]
+    client = IngressClient(campus_users(a).uri)
+    activities = cluster.db("events")["activities"]
+    assert client.ask("activity.submit", activity(a))["status"] == "accepted"
+
+    assert api.post(f"/v1/partners/{a}/suspend", {"reason": "audit"}).status_code == 200
+    refused = client.ask("activity.submit", activity(a))
+    assert refused["status"] == "refused" and "suspended" in refused["detail"], refused
+    assert activities.count_documents({}) == 1, "the refused command made nothing"
+
+    assert api.post(f"/v1/partners/{a}/reinstate", {"reason": "cleared"}).status_code == 200
+    assert client.ask("activity.submit", activity(a))["status"] == "accepted"
+
+    deep = ('{"specversion": "1.0", "id": "evt_deep", "source": "test", "type": "activity.submit", "data": '
+            + "[" * 5000 + "]" * 5000 + "}")
+    correlation = client.send(deep.encode(), "activity.submit")
+    answer = client.answer(correlation)
+    assert answer["status"] == "refused" and "deep" in answer["detail"], answer
+    assert activities.count_documents({}) == 2
+    client.close()

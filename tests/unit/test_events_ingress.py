@@ -97,3 +97,12 @@ def test_bindings_are_read_from_the_broker_and_kept_a_few_seconds():
     now[0] = 30
     with pytest.raises(ManagementError):
         bindings.partner_of("portal")
+
+
+def test_a_command_nested_too_deep_is_refused_with_a_reason_not_retried():
+    """The same bounds as HTTP bodies (validation.bounded_json): a RecursionError would requeue the message until
+    it is dead-lettered, with no answer to the sender."""
+    deep = ('{"specversion": "1.0", "id": "req_1", "source": "t", "type": "activity.submit", "data": '
+            + "[" * 5000 + "]" * 5000 + "}").encode()
+    with pytest.raises(Refused, match="deep"):
+        parse(deep, PORTAL, LEAGUE)

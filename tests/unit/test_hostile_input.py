@@ -11,9 +11,9 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from services.common.errors import ValidationFailed
-from services.common.validation import QuerySchema, StrictSchema, load
+from services.common.validation import MAX_JSON_DEPTH, QuerySchema, StrictSchema, load
 from services.gateway import anonymous, http
-from services.gateway.intake import MAX_JSON_DEPTH, BadRequest, parse_json
+from services.gateway.intake import BadRequest, parse_json
 from services.gateway.ratelimit import RateLimiter
 
 
