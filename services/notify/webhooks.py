@@ -57,11 +57,11 @@ def check_url(url: str, *, allow_private: bool) -> None:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror:
-        raise UnsafeEndpoint(f"The host {parts.hostname} cannot be resolved.") from None
-    for info in infos:
-        if not is_public_address(info[4][0]):
-            raise UnsafeEndpoint(f"{parts.hostname} resolves to a non-public address ({info[4][0]}).")
+    except (OSError, UnicodeError):
+        infos = []
+    # one answer for a name that does not resolve and one that resolves inside: the error tells nothing of either
+    if not infos or not all(is_public_address(info[4][0]) for info in infos):
+        raise UnsafeEndpoint("The URL's host does not resolve to public addresses only.")
 
 
 def is_public_address(text: str) -> bool:

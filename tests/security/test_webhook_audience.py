@@ -101,3 +101,150 @@ def test_each_partners_endpoint_gets_only_the_events_and_fields_its_owner_may_re
     assert not any(e["data"].get("partner_id") not in (None, owners[name])
                    for name in owners for r in webhook_server.to(f"/{name}")
                    if (e := json.loads(r.body))["type"].startswith("partner."))
+
+
+# --- where a webhook goes: the address that was checked, within one deadline ------------------------------------
+
+PUBLIC_ADDRESS = "93.184.216.34"  # globally routable; never actually reached here (connect is refused below)
+
+
+def deliver_in_process(monkeypatch, url: str) -> dict:
+    """One attempt of a due delivery by the real worker code, in this process, on mongomock; the attempt."""
+    from datetime import UTC, datetime, timedelta
+
+    import mongomock
+    import requests
+
+    from services.notify.delivery import DeliveryWorker
+    from services.notify.domain import Delivery, Endpoint
+    from services.notify.settings import NotifySettings
+    from services.notify.store import NotifyStore
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "0")
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "2")
+    store = NotifyStore(mongomock.MongoClient(tz_aware=True, tzinfo=UTC)["unit"])
+    now = datetime.now(UTC)
+    endpoint = Endpoint(id="ep_1", owner_partner_id="prt_1", url=url, event_types=["*"], description="",
+                        secret="whsec_" + "A" * 44, status="enabled", created_at=now)
+    store.add_endpoint(endpoint)
+    delivery = Delivery(id="msg_1", endpoint_id="ep_1", owner_partner_id="prt_1", event_id="evt_1",
+                        event_type="activity.published", body="{}", state="pending",
+                        next_attempt_at=now - timedelta(seconds=1), created_at=now)
+    store.add_delivery_once(delivery)
+    worker = DeliveryWorker()
+    worker.settings, worker.store, worker.session = NotifySettings.from_env(), store, requests.Session()
+    (due, rev), = store.due_deliveries(now, 10)
+    worker._send(endpoint, due, store.claim(due, rev, now + timedelta(seconds=30)))
+    return store.deliveries.find_one({"_id": "msg_1"})["attempts"][0]
+
+
+class Rebinding:
+    """A resolver whose answer for one name changes: public first, then the loopback receiver (TTL 0)."""
+
+    def __init__(self, monkeypatch, name: str, answers: list[str]):
+        import socket
+        self.name, self.answers, self.asked, self.connected = name, list(answers), 0, []
+        real_resolve, real_connect = socket.getaddrinfo, socket.socket.connect
+
+        def resolve(host, port, *args, **kwargs):
+            if host != self.name:
+                return real_resolve(host, port, *args, **kwargs)
+            self.asked += 1
+            address = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 80)))]
+
+        def connect(sock, address):
+            self.connected.append(address[0])
+            if address[0] == PUBLIC_ADDRESS:
+                raise ConnectionRefusedError("not leaving the test machine")
+            return real_connect(sock, address)
+        monkeypatch.setattr(socket, "getaddrinfo", resolve)
+        monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def test_a_dns_answer_that_changes_after_the_check_never_sends_the_webhook_to_loopback(monkeypatch,
+                                                                                       webhook_server):
+    port = webhook_server.url.rsplit(":", 1)[1]
+    resolver = Rebinding(monkeypatch, "rebind.example", [PUBLIC_ADDRESS, "127.0.0.1"])
+    attempt = deliver_in_process(monkeypatch, f"http://rebind.example:{port}/internal")
+    assert webhook_server.received == [], "the request reached the loopback receiver"
+    assert resolver.asked == 1 and resolver.connected == [PUBLIC_ADDRESS], "resolved once, sent to that address"
+    assert attempt["status_code"] is None and attempt["error"]
+
+
+@pytest.mark.parametrize("answers", [["127.0.0.1"], ["10.0.0.7"], ["169.254.169.254"]])
+def test_an_attempt_to_a_refused_address_says_only_that_whatever_listens_there(monkeypatch, webhook_server,
+                                                                               answers):
+    port = webhook_server.url.rsplit(":", 1)[1]
+    resolver = Rebinding(monkeypatch, "inside.example", answers)
+    attempts = [deliver_in_process(monkeypatch, f"http://inside.example:{p}/x") for p in (port, "1")]
+    assert resolver.connected == [] and webhook_server.received == []
+    assert [(a["status_code"], a["error"]) for a in attempts] == [(None, "address not allowed")] * 2
+    assert all(a["latency_ms"] == 0 for a in attempts), "no timing to tell an open port from a closed one"
+
+
+class TricklingReceiver:
+    """A real HTTP receiver that reads the request, then answers one byte every ``pause`` seconds for a minute:
+    never slow enough for a per-read timeout, far too slow for a whole answer."""
+
+    def __init__(self, pause: float = 0.3):
+        import socketserver
+        import threading
+        import time
+        self.connections: list[tuple[float, bytes]] = []
+        self.closed_at: list[float] = []
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += self.request.recv(65536)
+                outer.connections.append((time.monotonic(), head))
+                answer = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"." * 400
+                try:
+                    for byte in answer:
+                        self.request.sendall(bytes([byte]))
+                        time.sleep(pause)
+                except OSError:
+                    outer.closed_at.append(time.monotonic())
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/slow"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_receiver_trickling_its_answer_is_cut_at_the_deadline_and_never_sent_the_message_twice(make_cluster):
+    import time
+
+    from tests.e2e.test_walking_skeleton import MUSEUM
+    from tests.integration.test_notify_webhooks import activity_data, deliveries, start, subscribe
+    from tests.support.tap import publish_event
+
+    receiver = TricklingReceiver()
+    try:
+        cluster = start(make_cluster, WEBHOOK_TIMEOUT_SECONDS="2")  # a lease of 2 + 10 s
+        api = cluster.api
+        museum = register(api, MUSEUM)["id"]
+        hook = subscribe(api, museum, receiver.url)
+        publish_event(cluster.amqp_uri, "activity.published", activity_data("act_trickle", [museum]))
+        eventually(lambda: receiver.connections, timeout=15)
+        sent = receiver.connections[0][0]
+        attempt = eventually(lambda: (found := deliveries(api, museum, hook["id"])) and found[0]["attempts"]
+                             and found[0]["attempts"][0], timeout=15)
+        recorded = time.monotonic()
+        assert attempt["status_code"] is None and attempt["error"] == "deadline passed", attempt
+        assert recorded - sent < 6, "cut at the 2 s deadline, long before the lease lapses"
+        assert 1900 <= attempt["latency_ms"] <= 4000, attempt
+        assert len(receiver.connections) == 1, "not sent again while the first attempt was still reading"
+        eventually(lambda: receiver.closed_at, timeout=5)
+    finally:
+        receiver.stop()
