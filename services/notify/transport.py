@@ -13,6 +13,7 @@ the delivery lapses, so the attempt is recorded as failed and never made twice a
 """
 from __future__ import annotations
 
+import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,8 +21,6 @@ from urllib.parse import urlsplit
 import certifi
 import eventlet
 import urllib3
-
-from services.notify.webhooks import is_public_address
 
 NOT_ALLOWED, DEADLINE, FAILED = "address not allowed", "deadline passed", "connection failed"
 
@@ -34,6 +33,14 @@ class AttemptFailed(Exception):
 class Answer:
     status: int
     headers: dict[str, str]
+
+
+def is_public_address(text: str) -> bool:
+    """Globally routable unicast only: no loopback, private, link-local, shared (100.64/10), documentation,
+    reserved, unspecified or multicast address, also when written as an IPv4-mapped IPv6 address."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    mapped = getattr(address, "ipv4_mapped", None)
+    return all(a.is_global and not a.is_multicast for a in (address, mapped) if a is not None)
 
 
 def checked_addresses(host: str, port: int, *, allow_private: bool) -> list[str]:

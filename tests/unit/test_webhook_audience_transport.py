@@ -85,3 +85,13 @@ def test_private_addresses_are_refused_unless_allowed_and_nothing_is_said_of_the
         with pytest.raises(transport.AttemptFailed, match="^address not allowed$"):
             transport.post(url, b"{}", {}, allow_private=False, seconds=5)
     assert seen == []
+
+
+def test_registering_an_inside_url_says_the_same_whether_the_name_resolves_or_not():
+    from services.notify.webhooks import UnsafeEndpoint, check_url
+    said = set()
+    for url in ("http://10.0.0.8/hook", "http://[::1]:8080/hook", "http://no-such-host.invalid/hook"):
+        with pytest.raises(UnsafeEndpoint) as caught:
+            check_url(url, allow_private=False)
+        said.add(str(caught.value))
+    assert said == {"The URL's host does not resolve to public addresses only."}
