@@ -30,6 +30,8 @@ EXPECTED = {
     "activity.archived": (True, True, False),
     "survey.prepared": (True, True, False),
     "participation.recorded": (True, True, False),
+    "activity.updated": (True, True, True),  # published: the public view to others
+    "activity.cancelled": (True, True, False),  # a draft called off: its organizers only
     "partner.review_started": (False, True, False),  # the co-organizer's own review: its own affair
 }
 
@@ -51,11 +53,15 @@ def live_one_activity(api, lead: str, co: str) -> str:
     ok(api.post(f"{path}/submit"))
     ok(api.post(f"{path}/approve", {"comments": REVIEW_SECRET}))
     ok(api.post(f"{path}/publish"))
+    etag = api.get(path).headers["ETag"]
+    ok(api.patch(path, json={"description": "open to all"}, headers={"If-Match": etag}))
     code = ok(api.post(f"{path}/registrations", {k: STUDENT[k] for k in ("person_id", "email")}), 201)["code"]
     ok(api.post(f"{path}/start"))
     ok(api.post(f"{path}/check-ins", {"code": code}))
     ok(api.post(f"{path}/complete"))
     ok(api.post(f"{path}/archive"))
+    draft = ok(api.post("/v1/activities", activity(lead, [co], starts_at=at(30), ends_at=at(32))), 201)
+    ok(api.post(f"/v1/activities/{draft['id']}/cancel", {"reason": REVIEW_SECRET}))  # never published
     return made["id"]
 
 
@@ -71,7 +77,7 @@ def test_each_partners_endpoint_gets_only_the_events_and_fields_its_owner_may_re
         items = api.get(f"/v1/partners/{owners[name]}/webhook-endpoints/{hooks[name]['id']}/deliveries",
                         params={"limit": 100}).json()["items"]
         return items
-    eventually(lambda: {"activity.archived", "participation.recorded"} <=
+    eventually(lambda: {"activity.archived", "participation.recorded", "activity.cancelled"} <=
                {d["event_type"] for d in delivered("lead")}, timeout=40)
     bus_settled(cluster)  # every event is handled: every delivery it makes is stored
     eventually(lambda: all(d["state"] == "delivered" for name in owners for d in delivered(name)), timeout=20)
@@ -96,6 +102,8 @@ def test_each_partners_endpoint_gets_only_the_events_and_fields_its_owner_may_re
     assert [c["committed"] for c in completed["lead"]["contributions"]] == [LEAD_PART]
     assert [c["committed"] for c in completed["co"]["contributions"]] == [CO_PART]
     assert got["lead"]["activity.returned"][0]["reasons"] == [REVIEW_SECRET], "organizers keep the whole story"
+    assert got["stranger"]["activity.updated"][0]["changes"] == {"description": {"before": "",
+                                                                                 "after": "open to all"}}
     assert got["co"]["participation.recorded"][0]["person_id"] == STUDENT["person_id"]
     assert {d["partner_id"] for d in got["co"]["partner.review_started"]} == {co}
     assert not any(e["data"].get("partner_id") not in (None, owners[name])
