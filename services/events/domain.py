@@ -320,7 +320,8 @@ class JointActivity:
         self._move("cancelled", now, actor, reason)
         self.sequence += 1  # calendar copies learn of the cancellation
         return {"activity_id": self.id, "title": self.title, "reason": reason,
-                "organizers": [o.ref() for o in self.organizers], "starts_at": isoformat(self.starts_at)}
+                "organizers": [o.ref() for o in self.organizers], "starts_at": isoformat(self.starts_at),
+                "was_published": self.published_at is not None}
 
     def postpone(self, now: datetime, actor: Actor, reason: str, new_starts_at: datetime | None = None,
                  new_ends_at: datetime | None = None) -> dict:
@@ -338,7 +339,8 @@ class JointActivity:
         self.sequence += 1
         return {"activity_id": self.id, "title": self.title, "reason": reason,
                 "organizers": [o.ref() for o in self.organizers], "starts_at": isoformat(old_start),
-                "new_starts_at": _plain(new_starts_at), "new_ends_at": _plain(new_ends_at)}
+                "new_starts_at": _plain(new_starts_at), "new_ends_at": _plain(new_ends_at),
+                "was_published": self.published_at is not None}
 
     # edits --------------------------------------------------------------------------------------------------
     def edit(self, changes: dict[str, Any], now: datetime, actor: Actor, waive_reapproval: bool = False) -> dict:

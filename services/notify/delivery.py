@@ -14,27 +14,27 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
-import requests
 from eventlet.semaphore import Semaphore
 
 from services.common import failpoints, metrics
 from services.common.catalogue import announce
 from services.common.clock import utcnow
 from services.common.errors import ConcurrentUpdate
+from services.notify import transport
 from services.notify.background import BackgroundLoop
 from services.notify.domain import ENABLED, FAILING, GONE, Delivery, Endpoint
-from services.notify.webhooks import UnsafeEndpoint, check_url, signed_headers
+from services.notify.webhooks import signed_headers
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
-LEASE_MARGIN = timedelta(seconds=10)  # beyond the request timeout: time to record the attempt
+LEASE_MARGIN = timedelta(seconds=10)  # beyond the deadline of the whole attempt: time to record it
 
 
-def retry_after(response: requests.Response | None) -> timedelta | None:
-    if response is None:
+def retry_after(answer: transport.Answer | None) -> timedelta | None:
+    if answer is None:
         return None
-    value = response.headers.get("Retry-After", "").strip()
+    value = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), "").strip()
     if value.isdigit():
         return timedelta(seconds=int(value))
     return None
@@ -45,7 +45,6 @@ class DeliveryWorker(BackgroundLoop):
 
     def setup(self):
         super().setup()
-        self.session = requests.Session()
         self.limits: dict[str, Semaphore] = defaultdict(lambda: Semaphore(self.settings.per_endpoint))
 
     def tick(self) -> int:
@@ -81,26 +80,23 @@ class DeliveryWorker(BackgroundLoop):
             self.kick()
 
     def _send(self, endpoint: Endpoint, delivery: Delivery, rev: int) -> None:
-        response, error = None, None
+        answer, error = None, None
         started = time.monotonic()
         try:
-            check_url(endpoint.url, allow_private=self.settings.common.webhook_allow_private)
             now = utcnow()
             headers = signed_headers(endpoint.signing_secrets(now), delivery.id, now, delivery.body)
-            # stream: the status is all we need; a receiver's (possibly huge) body is never read
-            response = self.session.post(endpoint.url, data=delivery.body.encode("utf-8"), headers=headers,
-                                         timeout=self.settings.common.webhook_timeout_seconds,
-                                         allow_redirects=False, stream=True)
-            response.close()
-        except UnsafeEndpoint as exc:
-            error = f"unsafe endpoint: {exc}"
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+            answer = transport.post(endpoint.url, delivery.body.encode("utf-8"), headers,
+                                    allow_private=self.settings.common.webhook_allow_private,
+                                    seconds=self.settings.common.webhook_timeout_seconds)
+        except transport.AttemptFailed as exc:
+            error = str(exc)
+            if error == transport.NOT_ALLOWED:
+                started = time.monotonic()  # no timing either: an address refused is refused at once
         latency = int((time.monotonic() - started) * 1000)
         failpoints.reach("webhook.after_send")
-        status = response.status_code if response is not None else None
+        status = answer.status if answer is not None else None
         outcome = delivery.record(now=utcnow(), status_code=status, latency_ms=latency, error=error,
-                                  retry_after=retry_after(response))
+                                  retry_after=retry_after(answer))
         self._save(delivery, rev)
         metrics.WEBHOOK_DELIVERIES.labels("notify", outcome).inc()
         self._follow_health(endpoint.id, outcome)

@@ -32,9 +32,6 @@ def facts_of(data: dict, activity: dict | None = None) -> dict[str, set[str]]:
     organizers |= {data[k] for k in ("partner_id", "lead_partner_id", "owner_partner_id") if data.get(k)}
     facts = {"organizer": organizers, "theme": set(data.get("themes") or []), "path": set(data.get("paths") or []),
              "activity_type": {data["activity_type"]} if data.get("activity_type") else set()}
-    named = {data[k] for k in ("partner_id", "lead_partner_id", "owner_partner_id") if data.get(k)}
-    if named:  # a partner's own affairs (decisions and their reasons, agreements, scores): to that partner only
-        facts["owner"] = named
     if activity:
         facts["organizer"] |= set(activity.get("organizer_ids") or [])
         facts["theme"] |= set(activity.get("themes") or [])
@@ -69,12 +66,10 @@ class Endpoint:
     updated_at: datetime | None = None
 
     def wants(self, event_type: str, facts: dict[str, set[str]] | None = None) -> bool:
-        """Whether this endpoint subscribed to the event; ``*`` means every public type."""
+        """Whether this endpoint subscribed to the event (``*``: every public type) and its filters pass. Whether its
+        owner may read the event is the policy's to say (``policy.webhook_view``, asked by notify.fanout)."""
         if self.status != ENABLED or not ("*" in self.event_types or event_type in self.event_types):
             return False
-        owner = (facts or {}).get("owner")
-        if owner and self.owner_partner_id not in owner:
-            return False  # news of a partner's own endpoints (endpoint.disabled) go to that partner only
         return passes(self.filters, facts or {})
 
     def signing_secrets(self, now: datetime) -> list[str]:

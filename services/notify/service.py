@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import timedelta
 
+from nameko.rpc import RpcProxy
+
 from services.common import ids
 from services.common.catalogue import announce
 from services.common.clock import parse_iso, utcnow
@@ -15,10 +17,10 @@ from services.common.mongo import ServiceDatabase
 from services.common.outbox import OutboxRelay
 from services.common.service import ServiceBase, rpc
 from services.common.validation import load
-from services.notify import audience, schemas
+from services.notify import audience, fanout, schemas
 from services.notify.delivery import DeliveryWorker
-from services.notify.domain import OWNER, Delivery, DeliveryRuleBroken, Endpoint, delivery_id, facts_of
-from services.notify.fanout import every_event, is_public
+from services.notify.domain import OWNER, Delivery, DeliveryRuleBroken, Endpoint, facts_of
+from services.notify.fanout import every_event
 from services.notify.mailer import EmailWorker
 from services.notify.messenger import Messenger
 from services.notify.people import FOLLOWS, Preferences, reminder_due
@@ -26,27 +28,15 @@ from services.notify.rendering import renderer_for
 from services.notify.scheduler import Scheduler
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
-from services.notify.webhooks import UnsafeEndpoint, body_of, check_url, new_secret
-
-
-def endpoint_view(endpoint: Endpoint) -> dict:
-    """An endpoint as its owner may see it later: everything but the secrets."""
-    return {"id": endpoint.id, "owner_partner_id": endpoint.owner_partner_id, "url": endpoint.url,
-            "event_types": endpoint.event_types, "filters": endpoint.filters, "description": endpoint.description,
-            "status": endpoint.status, "disabled_reason": endpoint.disabled_reason,
-            "failing_since": endpoint.failing_since, "created_at": endpoint.created_at,
-            "rotation_ends_at": max((s["expires_at"] for s in endpoint.previous_secrets), default=None)}
-
-
-def delivery_view(delivery: dict, with_body: bool = False) -> dict:
-    shown = {k: v for k, v in delivery.items() if k not in ("body", "lease_until", "round_start")}
-    return shown | ({"body": delivery["body"]} if with_body else {})
+from services.notify.views import delivery_view, endpoint_view, preferences_view
+from services.notify.webhooks import UnsafeEndpoint, check_url, new_secret
 
 
 class NotifyService(ServiceBase):
     name = "notify"
 
     store: NotifyStore = ServiceDatabase(NotifyStore)
+    events = RpcProxy("events")  # who organizes an activity, for webhook audiences
     outbox = OutboxRelay("endpoints")
     deliveries = DeliveryWorker()
     emails_worker = EmailWorker()
@@ -232,7 +222,7 @@ class NotifyService(ServiceBase):
     def get_preferences(self, person_id: str) -> dict:
         """A person's preferences (the defaults, at revision 0, until they are set)."""
         prefs, rev = self.store.preferences_at(self._person(person_id))
-        return _preferences_view(prefs or Preferences(person_id=person_id)) | {REVISION: rev}
+        return preferences_view(prefs or Preferences(person_id=person_id)) | {REVISION: rev}
 
     @rpc
     def set_preferences(self, person_id: str, payload: dict, expected_rev: int | None = None) -> dict:
@@ -242,7 +232,7 @@ class NotifyService(ServiceBase):
         prefs = Preferences(person_id=self._person(person_id), updated_at=utcnow(), **data,
                             **{f"follow_{name}": follow.get(name, []) for name in FOLLOWS})
         rev = self.store.save_preferences(prefs, expected_rev)
-        return _preferences_view(prefs) | {REVISION: rev}
+        return preferences_view(prefs) | {REVISION: rev}
 
     @staticmethod
     def _person(person_id: str) -> str:
@@ -396,29 +386,15 @@ class NotifyService(ServiceBase):
 
     @every_event
     def fan_out_webhooks(self, envelope) -> None:
-        """One delivery per interested endpoint, keyed by event and endpoint so that a redelivery adds none."""
-        if not is_public(envelope.type):
-            return
+        """One delivery per endpoint whose owner may read the event, in its owner's view (notify.fanout)."""
         activity_id = envelope.data.get("activity_id")
-        facts = facts_of(envelope.data, self.store.activity(activity_id) if activity_id else None)
-        body = body_of(envelope.type, envelope.moment, envelope.data)
-        now = utcnow()
-        for endpoint in self.store.enabled_endpoints():
-            if endpoint.wants(envelope.type, facts):
-                self.store.add_delivery_once(Delivery(
-                    id=delivery_id(envelope.id, endpoint.id), endpoint_id=endpoint.id,
-                    owner_partner_id=endpoint.owner_partner_id, event_id=envelope.id, event_type=envelope.type,
-                    body=body, state="pending", next_attempt_at=now, created_at=now))
-
+        activity = self.store.activity(activity_id) if activity_id else None
+        for delivery in fanout.deliveries_for(envelope, self.store.enabled_endpoints(), activity,
+                                              fanout.organizers_from(self.events), utcnow()):
+            self.store.add_delivery_once(delivery)  # keyed by event and endpoint: a redelivery adds none
 
 def _activity_values(data: dict, status: str) -> dict:
     return {"status": status, "title": data["title"], "starts_at": parse_iso(data["starts_at"]),
             "venue": data.get("venue"), "themes": data.get("themes", []), "paths": data.get("paths", []),
             "activity_type": data.get("activity_type"),
             "organizer_ids": [o["partner_id"] for o in data.get("organizers", [])]}
-
-
-def _preferences_view(prefs: Preferences) -> dict:
-    return {"person_id": prefs.person_id, "email": prefs.email, "language": prefs.language,
-            "channels": prefs.channels, "mode": prefs.mode, "events": prefs.events,
-            "follow": prefs.follows(), "updated_at": prefs.updated_at}

@@ -6,16 +6,17 @@ services/notify/verify.py for the helper given to consumers).
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import secrets
-import socket
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
 
 from services.common.clock import isoformat
+from services.notify.transport import AttemptFailed, checked_addresses, is_public_address
+
+__all__ = ["UnsafeEndpoint", "body_of", "check_url", "is_public_address", "new_secret", "signed_headers"]
 
 
 def new_secret(nbytes: int = 32) -> str:
@@ -56,17 +57,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror:
-        raise UnsafeEndpoint(f"The host {parts.hostname} cannot be resolved.") from None
-    for info in infos:
-        if not is_public_address(info[4][0]):
-            raise UnsafeEndpoint(f"{parts.hostname} resolves to a non-public address ({info[4][0]}).")
-
-
-def is_public_address(text: str) -> bool:
-    """Globally routable unicast only: no loopback, private, link-local, shared (100.64/10), documentation,
-    reserved, unspecified or multicast address, also when written as an IPv4-mapped IPv6 address."""
-    address = ipaddress.ip_address(text.split("%")[0])
-    mapped = getattr(address, "ipv4_mapped", None)
-    return all(a.is_global and not a.is_multicast for a in (address, mapped) if a is not None)
+        checked_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), allow_private=False)
+    except AttemptFailed:
+        # one answer for a name that does not resolve and one that resolves inside: it tells nothing of either
+        raise UnsafeEndpoint("The URL's host does not resolve to public addresses only.") from None

@@ -107,9 +107,12 @@ def test_an_event_naming_only_its_activity_is_filtered_by_what_notify_knows_of_t
 
 
 def test_news_of_an_endpoint_reach_only_its_owners_other_endpoints():
-    disabled = facts_of({"endpoint_id": "ep_9", "owner_partner_id": "prt_1", "reason": "gone"})
-    assert endpoint(event_types=["*"]).wants("endpoint.disabled", disabled)
-    assert not endpoint(event_types=["*"], owner_partner_id="prt_2").wants("endpoint.disabled", disabled)
+    from services.common.catalogue import announce
+    from services.notify.fanout import deliveries_for
+    disabled = announce("endpoint.disabled", {"endpoint_id": "ep_9", "owner_partner_id": "prt_1", "reason": "gone"})
+    endpoints = [endpoint(event_types=["*"]), endpoint(id="ep_2", event_types=["*"], owner_partner_id="prt_2")]
+    made = deliveries_for(disabled, endpoints, None, lambda activity_id: [], NOW)
+    assert [d.owner_partner_id for d in made] == ["prt_1"]  # the policy decides (policy.webhook_view)
 
 
 def test_a_rotation_signs_with_both_secrets_until_the_overlap_ends():

@@ -68,6 +68,7 @@ def test_disabling_by_the_owner_announces_it_and_replay_waits_for_enabling(notif
 def test_internal_types_never_become_deliveries(notify):
     service, store = notify
     service.register_endpoint(OWNER, {"url": "http://127.0.0.1:9/h", "event_types": ["*"]})
+    service.events.organizers_of.return_value = [{"partner_id": OWNER, "role": "lead"}]  # its owner organizes "a"
     private = announce("survey.invitations_issued", {"survey_id": "s", "activity_id": "a", "stage": "post",
                                                       "closes_at": "2026-12-01T00:00:00Z", "invitations": []})
     public = announce("survey.prepared", {"survey_id": "s", "activity_id": "a", "item_count": 5})

@@ -61,6 +61,8 @@ class ActivityCancelledData(Schema):
     reason = fields.String(required=True)
     organizers = fields.List(fields.Nested(OrganizerRef), required=True)
     starts_at = fields.String(required=True)
+    was_published = fields.Boolean(metadata={"description": "whether it had been published (then partners other "
+                                                            "than its organizers are told too); absent: unknown"})
 
 
 class ActivityPostponedData(ActivityCancelledData):

@@ -170,6 +170,7 @@ ADMIN_ONLY = frozenset({
     "partner.suspend", "partner.reinstate", "partner.retire", "agreement.check",
     "activity.approve", "activity.return",
     "email.list", "email.retry",  # emails carry people's addresses: the coordination group's operators only
+    "activity.waive_reapproval",  # moving a published activity's time or venue without sending it back
 })
 
 
@@ -266,9 +267,6 @@ def allowed(principal: Principal, action: str, **resource: Any) -> bool:
 # whose read is scoped to the activities it organizes reads those whole; the rest of a listing, or another
 # partner's bookings of a venue, it sees as anyone may. The owning service applies ``Reader.reads_whole`` to each
 # object, so that a list of many objects needs no question per object.
-
-# Moving a published activity's time or venue without sending it back for approval: the coordination group only.
-ADMIN_ONLY = ADMIN_ONLY | {"activity.waive_reapproval"}
 
 WHOLE_IF_ORGANIZER = (ORGANIZER, LEAD, OWN_PART)
 
