@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from services.common.clock import parse_iso
+from services.common.contracts.public import PUBLIC_STATUSES
 
-PUBLIC_STATUSES = ("published", "in_progress", "completed")
 # The calendar also keeps once-published activities that were called off, so subscribers' copies follow.
 CALENDAR_STATUSES = PUBLIC_STATUSES + ("cancelled", "postponed", "archived")
 ICAL_STATUS = {"cancelled": "CANCELLED", "postponed": "TENTATIVE"}

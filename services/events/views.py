@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from services.common.contracts.public import PUBLIC_ACTIVITY_FIELDS, public_organizers
 from services.common.policy import Reader
 from services.events.domain import holds_venue
 
-PUBLIC_FIELDS = ("id", "title", "activity_type", "paths", "themes", "elements", "audience", "aims", "brand", "series",
-                 "occurrence", "description", "starts_at", "ends_at", "all_day", "venue", "venue_id", "capacity",
-                 "registration_opens_at", "registration_closes_at", "status", "published_at", "sequence",
-                 "completed_at")
-ORGANIZER_FIELDS = ("partner_id", "name", "role", "level")
 BUSY_FIELDS = ("starts_at", "ends_at")
 
 
@@ -28,8 +24,8 @@ def activity_view(activity: dict, reader: Reader) -> dict:
     """The activity whole for a reader who reads it whole; else its public fields and who organizes it."""
     if reader.reads_whole(organizer_ids(activity)):
         return activity
-    shown = {name: activity[name] for name in PUBLIC_FIELDS if name in activity}
-    shown["organizers"] = [{name: org.get(name) for name in ORGANIZER_FIELDS} for org in activity["organizers"]]
+    shown = {name: value for name, value in activity.items() if name in PUBLIC_ACTIVITY_FIELDS}
+    shown["organizers"] = public_organizers(activity["organizers"])
     return shown
 
 

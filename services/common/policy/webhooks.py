@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common.contracts.public import PUBLIC_ACTIVITY_FIELDS, public_organizers
 from services.common.policy import PARTNER, Principal, _partner_ids, allowed
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -54,15 +55,12 @@ WEBHOOK_AUDIENCES: dict[str, Audience] = {
         "registered", "updated", "review_started", "approved", "rejected", "suspended", "reinstated", "retired",
         "renewal_due")},
 }
-# What any partner may read of an activity it does not organize (what listings and the calendar show).
-PUBLIC_ACTIVITY_FIELDS = frozenset({
-    "activity_id", "title", "activity_type", "paths", "themes", "starts_at", "ends_at", "venue", "organizers",
-    "published_at", "status", "previous_status", "at", "completed_at", "reason", "new_starts_at", "new_ends_at",
-    "changes", "sent_back_for_approval"})
-PUBLIC_CHANGES = frozenset({
-    "title", "activity_type", "paths", "themes", "elements", "audience", "brand", "series", "occurrence",
-    "description", "starts_at", "ends_at", "all_day", "venue", "venue_id", "capacity", "registration_opens_at",
-    "registration_closes_at", "organizers"})
+# What any partner may read of an activity it does not organize: the fields the API's reads show it
+# (contracts.public), and of an event about one, what happened to it.
+PUBLIC_EVENT_FIELDS = PUBLIC_ACTIVITY_FIELDS | {
+    "activity_id", "organizers", "previous_status", "at", "reason", "new_starts_at", "new_ends_at", "changes",
+    "sent_back_for_approval"}
+PUBLIC_CHANGES = PUBLIC_ACTIVITY_FIELDS | {"organizers"}
 
 
 @dataclass
@@ -91,7 +89,9 @@ def event_organizers(data: dict) -> list[dict]:
 
 
 def _public_view(data: dict) -> dict:
-    shown = {k: v for k, v in data.items() if k in PUBLIC_ACTIVITY_FIELDS}
+    shown = {k: v for k, v in data.items() if k in PUBLIC_EVENT_FIELDS}
+    if isinstance(shown.get("organizers"), list):
+        shown["organizers"] = public_organizers(shown["organizers"])
     if isinstance(data.get("changes"), dict):
         shown["changes"] = {k: v for k, v in data["changes"].items() if k in PUBLIC_CHANGES}
     return shown

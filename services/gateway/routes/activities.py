@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
+from services.common.contracts.public import PUBLIC_STATUSES
 from services.common.policy import Principal, authorize, reader_of
 from services.events import schemas
-from services.events.listing import PUBLIC_STATUSES
 from services.gateway import schemas as api
 from services.gateway.http import (
     body_field,
