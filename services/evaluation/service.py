@@ -28,9 +28,9 @@ from services.evaluation.domain import (
     Survey,
     SurveyRuleBroken,
     follow_up_opens_at,
+    new_response_id,
     new_token,
     record_activity,
-    response_id_for,
     survey_id_for,
     token_hash,
 )
@@ -242,10 +242,14 @@ class EvaluationService(ServiceBase):
             answers = survey.check_answers(data["answers"])
         except SurveyRuleBroken as exc:
             raise _refused(exc) from None
-        response = Response(id=response_id_for(str(token)), survey_id=survey.id, activity_id=survey.activity_id,
-                            stage=survey.stage, answers=answers, language=data["language"], submitted_at=now)
-        if not self.store.add_response(response):
+        digest = token_hash(str(token))
+        response_id = self.store.claim_answer(digest, new_response_id())
+        if response_id is None:
             raise Conflict("This invitation has already been answered; a survey is answered once.")
+        self.store.add_response(Response(id=response_id, survey_id=survey.id, activity_id=survey.activity_id,
+                                         stage=survey.stage, answers=answers, language=data["language"],
+                                         submitted_at=now))
+        self.store.answer_written(digest)
         return {"status": "recorded", "survey_id": survey.id, "thanks": {"zh": "感谢您的反馈！",
                                                                        "en": "Thank you for your answers!"}}
 

@@ -108,6 +108,22 @@ def test_a_response_is_recorded_once_without_any_name(clock):
     assert tokens[0] not in str(stored) and token_hash(tokens[0]) not in str(stored)
 
 
+def test_one_token_answers_once_even_across_a_crash_and_the_mark_keeps_no_link_to_the_response(clock, monkeypatch):
+    service, store, _, tokens = completed_service(clock)
+    written = store.add_response
+    monkeypatch.setattr(store, "add_response", Mock(side_effect=RuntimeError("died before the response was written")))
+    with pytest.raises(RuntimeError):
+        service.submit_response(tokens[0], {"answers": ANSWERS})
+    monkeypatch.setattr(store, "add_response", written)
+    assert service.submit_response(tokens[0], {"answers": ANSWERS})["status"] == "recorded", "the retry finishes it"
+    with pytest.raises(Conflict, match="already been answered"):
+        service.submit_response(tokens[0], {"answers": ANSWERS})
+    (response,) = store.responses.find({})
+    (mark,) = store.answered.find({})
+    assert mark == {"_id": token_hash(tokens[0])}, "the mark says that the token answered, not which response"
+    assert response["_id"] not in str(list(store.surveys.find({}))) + str(mark)
+
+
 def test_bad_responses_are_refused_clearly_and_not_counted(clock):
     service, store, _, tokens = completed_service(clock)
     service.submit_response(tokens[0], {"answers": ANSWERS})
