@@ -44,10 +44,12 @@ def test_a_completed_activity_is_surveyed_through_events_recipients_and_reported
     assert [i["key"] for i in survey["aim_items"]] == ["aim_information_literacy", "aim_mind_and_sentiment"]
 
     for invitation in issued["invitations"][:5]:
-        ok(anonymous.post(f"/v1/respond/{invitation['token']}", {"answers": ANSWERS}), 201)
+        survey_auth = {"Authorization": f"Survey {invitation['token']}"}
+        ok(anonymous.post("/v1/respond", {"answers": ANSWERS}, headers=survey_auth), 201)
     closed = ok(api.post(f"{path}/surveys/immediate/close"))
     assert closed["status"] == "closed" and closed["response_count"] == 5
-    late = anonymous.post(f"/v1/respond/{issued['invitations'][5]['token']}", {"answers": ANSWERS})
+    late = anonymous.post("/v1/respond", {"answers": ANSWERS},
+                          headers={"Authorization": f"Survey {issued['invitations'][5]['token']}"})
     assert late.status_code == 409
 
     def evaluated():
