@@ -28,6 +28,8 @@ from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
 from services.notify.webhooks import UnsafeEndpoint, body_of, check_url, new_secret
 
+HELD_TOKEN_TTL = timedelta(hours=24)  # an attendee token whose registration was never announced is dropped
+
 
 def endpoint_view(endpoint: Endpoint) -> dict:
     """An endpoint as its owner may see it later: everything but the secrets."""
@@ -197,10 +199,14 @@ class NotifyService(ServiceBase):
 
     # emails: the ones that failed are the dead letters of email, kept with every attempt
     @rpc
+    def hold_attendee_token(self, registration_id: str, token: str) -> None:
+        """Events hands over a new registration's attendee token (never put in an event) for its confirmation."""
+        self.store.hold_token(str(registration_id), str(token), utcnow() + HELD_TOKEN_TTL)
+
+    @rpc
     def emails(self, query: dict | None = None) -> list[dict]:
         params = load(schemas.EmailQuery(), query or {})
-        return [{k: v for k, v in e.items() if k not in ("html", "lease_until", "round_start")}
-                for e in self.store.emails_in(params["state"], params["limit"])]
+        return [email.view() for email in self.store.emails_in(params["state"], params["limit"])]
 
     @rpc
     def retry_email(self, email_id: str) -> dict:
@@ -209,7 +215,7 @@ class NotifyService(ServiceBase):
         except DeliveryRuleBroken as exc:
             raise Conflict(str(exc), {"email_id": email_id}) from None
         self.emails_worker.kick()
-        return {k: v for k, v in retried.items() if k not in ("html", "lease_until", "round_start")}
+        return retried.view()
 
     # inboxes: a partner (its id), a person ("person:<id>"), the coordination group ("coordination_group")
     @rpc
@@ -306,11 +312,15 @@ class NotifyService(ServiceBase):
             "language": person["language"], "status": status, "title": data["title"],
             "starts_at": data["starts_at"], "starts_at_time": starts, "code": data.get("code"),
             "reminder_due_at": due, "reminder_pending": status == "confirmed" and due > utcnow()}, envelope.id)
-        if envelope.type != "registration.cancelled":
+        if envelope.type != "registration.cancelled" and not self.store.registration_anonymised(
+                data["registration_id"]):  # a late event about a forgotten registration tells nobody
             known = self.store.preferences_for([person["person_id"]])
+            token = self.store.held_token(data["registration_id"])
             notices = audience.registration_notices(envelope.type, envelope.id, data, known,
-                                                    self.settings.attendee_link)
+                                                    self.settings.attendee_link, token)
             self._messenger().tell(notices, utcnow())
+            if token:  # in the email now (blanked once sent); kept nowhere else
+                self.store.drop_held_token(data["registration_id"])
         self.scheduler.kick()
 
     @event_handler("registration.confirmed")
