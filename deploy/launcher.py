@@ -188,7 +188,10 @@ def isolated_env(amqp_uri: str, mongo_uri: str, db_prefix: str, admin_key: str) 
 
 def admin_key_file(var: Path, env: dict[str, str]) -> None:
     """``var/admin.key``: a stored admin API key (0600 from its creation), renewed when close to its expiry;
-    ``python -m services.gateway.keys rotate-admin --file var/admin.key`` replaces it at once."""
+    ``python -m services.gateway.keys rotate-admin --file var/admin.key`` replaces it at once. Not made when
+    SYNERGY_ADMIN_KEY is given (a deployment's own bootstrap key)."""
+    if "SYNERGY_ADMIN_KEY" in env:
+        return
     subprocess.run([sys.executable, "-m", "services.gateway.keys", "ensure-admin", "--file", str(var / "admin.key")],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -208,8 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         mongo.start()
         env["MONGO_URI"] = mongo.uri
     env["PYTHONPATH"] = str(ROOT)
-    if "SYNERGY_ADMIN_KEY" not in env:
-        admin_key_file(var, env)
+    admin_key_file(var, env)
     ensure_rabbitmq(env["AMQP_URI"])
     how = bus_access.apply(env["AMQP_URI"])
     print(f"campus bus users and permissions applied ({how})" if how else

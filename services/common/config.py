@@ -50,6 +50,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "TASK_REMINDER_CHECK_SECONDS": ("300", "how often events looks for organizers' tasks to remind"),
     "INGRESS_PARTNERS": ("", "AMQP users bound to partners on the ingress exchange: user:prt_…,user2:prt_…"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
+    "IDEMPOTENCY_KEEP_SECONDS": ("86400", "how long the gateway keeps an Idempotency-Key's answer for replays"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
     "GATEWAY_RPC_TIMEOUT_SECONDS": ("30", "the gateway answers 503 when a service has not answered within this"),
     "CORS_ALLOWED_ORIGINS": ("", "comma-separated origins browsers may call the API from ('*': any); empty: none"),
