@@ -259,6 +259,7 @@ class RouteDoc:
     secrets: tuple[str, ...] = ()
     if_match_required: bool = False
     attendees: bool = False
+    refusals: dict[int, str] = field(default_factory=dict)  # a public route's own refusals: status -> why
 
 
 def _cors(request: Request, response: Response) -> None:
@@ -382,7 +383,7 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
              body: type[Schema] | None = None, query: type[Schema] | None = None,
              answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
              secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False,
-             attendees: bool = False) -> Callable:
+             attendees: bool = False, refusals: dict[int, str] | None = None) -> Callable:
     """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
@@ -392,11 +393,12 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
     ``secrets``: answer fields shown once (left out of a replay for an ``Idempotency-Key``);
     ``idempotent=False``: a POST that ignores ``Idempotency-Key``;
     ``if_match_required``: a PUT/PATCH refused without ``If-Match`` (428); else ``If-Match`` is optional;
-    ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does.
+    ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does;
+    ``refusals``: status -> why, the problems a route answers beyond the machinery's (e.g. a public route's 401).
     """
     doc = RouteDoc(summary=summary, description=description, body=body, query=query,
                    answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets),
-                   if_match_required=if_match_required, attendees=attendees)
+                   if_match_required=if_match_required, attendees=attendees, refusals=dict(refusals or {}))
 
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)

@@ -198,6 +198,7 @@ MATRIX = [
         body=lambda w, s: {"questions": []}, headers=EDIT),
     row("POST /v1/activities/{published}/surveys/immediate/close", 409, 409, 403, 403, 403, 403, 401),
     # a survey token comes as `Authorization: Survey svt_…` (never in the path): no API key answers a survey
+    row("GET /respond", **PUBLIC),               # the static page of invitation links (the token in its fragment)
     row("GET /v1/respond",                      401,  401,  401,   401, 401,  401,  401),
     row("POST /v1/respond",                     401,  401,  401,   401, 401,  401,  401,
         body=lambda w, s: {"answers": {"knowledge": 5}}),

@@ -11,6 +11,8 @@ from services.gateway import schemas as api
 from services.gateway.http import BadRequest, endpoint, expected_revision, json_response, read_json, versioned_response
 from services.gateway.pagefiles import page_response
 
+SURVEY_TOKEN_REFUSALS = {401: "no `Authorization: Survey svt_…` of the right form",
+                         404: "no survey has this token"}
 STAGE = "<string:stage>"  # immediate | follow_up (evaluation answers 404 for anything else)
 
 
@@ -52,7 +54,7 @@ class EvaluationRoutes:
 
     @http("GET", "/v1/respond")
     @endpoint(public=True, summary="The survey an invitation token (`Authorization: Survey svt_…`) opens, in one "
-                                   "language (?lang=zh|en)")
+                                   "language (?lang=zh|en)", refusals=SURVEY_TOKEN_REFUSALS)
     def survey_form(self, request: Request) -> Response:
         language = "en" if request.args.get("lang", "zh").startswith("en") else "zh"
         return json_response(self.evaluation.survey_form(survey_token(request), language),
@@ -60,7 +62,8 @@ class EvaluationRoutes:
 
     @http("POST", "/v1/respond")
     @endpoint(public=True, summary="Answer a survey, once per invitation token (`Authorization: Survey svt_…`)",
-              body=schemas.ResponseSubmission, answers={201: None}, idempotent=False)
+              body=schemas.ResponseSubmission, answers={201: None}, idempotent=False,
+              refusals={**SURVEY_TOKEN_REFUSALS, 409: "answered already, or the survey is not open"})
     def submit_response(self, request: Request) -> Response:
         return json_response(self.evaluation.submit_response(survey_token(request), read_json(request)), 201,
                              {"Cache-Control": "no-store"})
