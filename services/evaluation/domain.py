@@ -43,6 +43,11 @@ def new_token() -> str:
 token_hash = tokens.token_hash
 
 
+def new_invitation_id() -> str:
+    """An invitation's id in the event that announces it: random, unrelated to its token."""
+    return "inv_" + secrets.token_hex(12)
+
+
 def new_response_id() -> str:
     """A response's id: random, so that nothing leads from a token (or a person) to the answers."""
     return "rsp_" + secrets.token_hex(16)

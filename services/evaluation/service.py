@@ -28,6 +28,7 @@ from services.evaluation.domain import (
     Survey,
     SurveyRuleBroken,
     follow_up_opens_at,
+    new_invitation_id,
     new_response_id,
     new_token,
     record_activity,
@@ -67,6 +68,7 @@ class EvaluationService(ServiceBase):
     store: EvaluationStore = ServiceDatabase(EvaluationStore)
     outbox = OutboxRelay("surveys", "plans")
     events = RpcProxy("events")
+    notify = RpcProxy("notify")
 
     # surveys in the flow
     def _remember(self, envelope, *, completed: bool) -> None:
@@ -119,14 +121,21 @@ class EvaluationService(ServiceBase):
             log.warning("cannot open %s yet: survey recipients unavailable (%s)", survey_id, exc)
             return
         unique = list({r["person_id"]: r for r in recipients if r.get("email")}.values())
-        tokens = [new_token() for _ in unique]
+        tokens = {new_invitation_id(): new_token() for _ in unique}
+        try:
+            with eventlet.Timeout(RECIPIENTS_TIMEOUT):  # notify emails the links: without it, nobody is invited
+                self.notify.hold_tokens(tokens)
+        except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the survey stays due and is tried again
+            log.warning("cannot open %s yet: notify did not take the invitation tokens (%s)", survey_id, exc)
+            return
 
         def open_(survey: Survey):
             if not survey.due_to_open(now):
-                return []  # another instance opened it first
-            opened = survey.open(tokens, now)
-            invitations = [{"email": r["email"], "language": "en" if str(r.get("language", "")).startswith("en")
-                            else "zh", "token": token} for r, token in zip(unique, tokens, strict=True)]
+                return []  # another instance opened it first (the tokens it handed over expire unused)
+            opened = survey.open(list(tokens.values()), now)
+            invitations = [{"invitation_id": invitation_id, "email": r["email"],
+                            "language": "en" if str(r.get("language", "")).startswith("en") else "zh"}
+                           for r, invitation_id in zip(unique, tokens, strict=True)]
             return [announce("survey.opened", opened, subject=survey.id),
                     announce("survey.invitations_issued", {
                         "survey_id": survey.id, "activity_id": survey.activity_id, "stage": survey.stage,

@@ -162,7 +162,7 @@ class EventsService(ServiceBase):
         outbox and dead letters would keep it). Without notify the registration still answers with its token."""
         try:
             with eventlet.Timeout(HAND_OVER_TIMEOUT):
-                self.notify.hold_attendee_token(registration_id, token)
+                self.notify.hold_tokens({registration_id: token})
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the email then comes without its link
             log.warning("attendee token of %s not handed to notify: %s", registration_id, type(exc).__name__)
 

@@ -137,17 +137,22 @@ def task_due_notices(event_id: str, data: dict) -> list[Notice]:
     return [_partner(event_id, "activity.task_due", data["partner_id"], data, audience="owner")]
 
 
-def survey_invitation_notices(event_id: str, data: dict, link_of) -> list[Notice]:
-    """One email per invitation, known by its place in the event (nothing derived from its token); the link
-    carries the token, in the email only."""
+def survey_invitation_notices(event_id: str, data: dict, link_of, tokens: dict[str, str]) -> list[Notice]:
+    """One email per invitation whose token evaluation handed over (``tokens``: invitation id -> token; one that
+    expired unused makes no email, its link would open nothing), known by its invitation id; the link, token
+    included, is in the email only."""
     notices = []
-    for place, invitation in enumerate(data["invitations"]):
+    for invitation in data["invitations"]:
+        token = tokens.get(invitation["invitation_id"])
+        if token is None:
+            continue
         notices.append(Notice(
-            id=f"{event_id}:{place}", recipient=f"invitation:{place}", template="survey_invitation",
-            event_id=event_id, event_type="survey.invitations_issued", activity_id=data["activity_id"], inbox=False,
-            email=invitation["email"], language=language_of(invitation["language"]),
+            id=f"{event_id}:{invitation['invitation_id']}", recipient=f"invitation:{invitation['invitation_id']}",
+            template="survey_invitation", event_id=event_id, event_type="survey.invitations_issued",
+            activity_id=data["activity_id"], inbox=False, email=invitation["email"],
+            language=language_of(invitation["language"]),
             context={"data": {k: v for k, v in data.items() if k != "invitations"}},
-            email_context={"link": link_of(data["survey_id"], invitation["token"])}))
+            email_context={"link": link_of(data["survey_id"], token)}))
     return notices
 
 

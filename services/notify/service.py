@@ -199,9 +199,10 @@ class NotifyService(ServiceBase):
 
     # emails: the ones that failed are the dead letters of email, kept with every attempt
     @rpc
-    def hold_attendee_token(self, registration_id: str, token: str) -> None:
-        """Events hands over a new registration's attendee token (never put in an event) for its confirmation."""
-        self.store.hold_token(str(registration_id), str(token), utcnow() + HELD_TOKEN_TTL)
+    def hold_tokens(self, tokens: dict) -> None:
+        """Tokens for the one email each goes in (a registration's confirmation, by its registration id; a survey
+        invitation, by its invitation id), handed over by RPC so that no event carries them."""
+        self.store.hold_tokens({str(k): str(v) for k, v in dict(tokens).items()}, utcnow() + HELD_TOKEN_TTL)
 
     @rpc
     def emails(self, query: dict | None = None) -> list[dict]:
@@ -315,12 +316,11 @@ class NotifyService(ServiceBase):
         if envelope.type != "registration.cancelled" and not self.store.registration_anonymised(
                 data["registration_id"]):  # a late event about a forgotten registration tells nobody
             known = self.store.preferences_for([person["person_id"]])
-            token = self.store.held_token(data["registration_id"])
+            held = self.store.held_tokens_of([data["registration_id"]])
             notices = audience.registration_notices(envelope.type, envelope.id, data, known,
-                                                    self.settings.attendee_link, token)
+                                                    self.settings.attendee_link, held.get(data["registration_id"]))
             self._messenger().tell(notices, utcnow())
-            if token:  # in the email now (blanked once sent); kept nowhere else
-                self.store.drop_held_token(data["registration_id"])
+            self.store.drop_held_tokens(held)  # in the email now (blanked once sent); kept nowhere else
         self.scheduler.kick()
 
     @event_handler("registration.confirmed")
@@ -397,8 +397,10 @@ class NotifyService(ServiceBase):
 
     @event_handler("survey.invitations_issued")
     def survey_invitations_issued(self, envelope) -> None:
-        notices = audience.survey_invitation_notices(envelope.id, envelope.data, self.settings.survey_link)
+        held = self.store.held_tokens_of(i["invitation_id"] for i in envelope.data["invitations"])
+        notices = audience.survey_invitation_notices(envelope.id, envelope.data, self.settings.survey_link, held)
         self._messenger().tell(notices, utcnow())
+        self.store.drop_held_tokens(held)  # in the emails now (blanked once sent)
 
     @event_handler("endpoint.disabled")
     def endpoint_disabled(self, envelope) -> None:

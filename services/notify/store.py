@@ -188,16 +188,17 @@ class NotifyStore:
         return bool(self.inbox.find_one({"_id": notice_id}, {"_id": 1})
                     or self.emails.find_one({"_id": notice_id}, {"_id": 1}))
 
-    # attendee tokens handed over by events for one confirmation email: removed once it is made, or expired
-    def hold_token(self, registration_id: str, token: str, expires_at: datetime) -> None:
-        documents.insert_once(self.held_tokens, {"_id": registration_id, "token": token, "expires_at": expires_at})
+    # tokens handed over by RPC (attendee tokens by events, survey tokens by evaluation) for the one email that
+    # carries each: removed once it is made, or expired
+    def hold_tokens(self, tokens: dict[str, str], expires_at: datetime) -> None:
+        for ref, token in tokens.items():
+            documents.insert_once(self.held_tokens, {"_id": ref, "token": token, "expires_at": expires_at})
 
-    def held_token(self, registration_id: str) -> str | None:
-        doc = self.held_tokens.find_one({"_id": registration_id})
-        return doc["token"] if doc else None
+    def held_tokens_of(self, refs: Iterable[str]) -> dict[str, str]:
+        return {doc["_id"]: doc["token"] for doc in self.held_tokens.find({"_id": {"$in": sorted(set(refs))}})}
 
-    def drop_held_token(self, registration_id: str) -> None:
-        self.held_tokens.delete_one({"_id": registration_id})
+    def drop_held_tokens(self, refs: Iterable[str]) -> None:
+        self.held_tokens.delete_many({"_id": {"$in": sorted(set(refs))}})
 
     # inbox
     def add_inbox_item_once(self, item: InboxItem) -> bool:

@@ -198,3 +198,13 @@ def test_the_admin_key_file_is_rotated_and_the_old_key_is_refused(cluster, tmp_p
     assert status(second) == 200 and status(first) == 401, "the old key is refused at once"
     listed = [k for k in Api(base, second).get("/v1/api-keys").json()["items"] if k["kind"] == "admin"]
     assert sorted(k["status"] for k in listed) == ["active", "revoked"] and all(k["expires_at"] for k in listed)
+
+
+def test_survey_invitation_events_and_outboxes_carry_no_survey_token(flow):
+    """The same for survey tokens: survey.invitations_issued carried each invitation's token (to notify)."""
+    issued = [json.loads(body) for body in flow["bus"] if '"survey.invitations_issued"' in body]
+    assert issued and all("invitation_id" in i for event in issued for i in event["data"]["invitations"])
+    stored = everything_in(flow["cluster"].db("evaluation"))
+    for form in secret_forms(flow["survey_token"])[:2]:
+        assert all(form not in body for body in flow["bus"]), "an event on the bus carries the survey token"
+        assert form not in stored, "evaluation's store (its outbox included) keeps the survey token"

@@ -72,8 +72,10 @@ def test_the_lead_hears_of_a_co_organizers_part_and_an_organizer_of_its_own_task
 
 def test_survey_invitations_are_emailed_with_their_link_and_keep_tokens_out_of_ids():
     data = {"survey_id": "srv_1", "activity_id": "act_1", "stage": "post", "closes_at": "2026-12-12T00:00:00Z",
-            "invitations": [{"email": "li@example.edu", "language": "zh", "token": "secret-token"}]}
-    (notice,) = audience.survey_invitation_notices("evt_1", data, lambda s, t: f"https://x/{s}?token={t}")
+            "invitations": [{"invitation_id": "inv_1", "email": "li@example.edu", "language": "zh"},
+                            {"invitation_id": "inv_2", "email": "gone@example.edu", "language": "zh"}]}
+    (notice,) = audience.survey_invitation_notices("evt_1", data, lambda s, t: f"https://x/{s}?token={t}",
+                                                   {"inv_1": "secret-token"})  # inv_2's expired: no useless email
     assert notice.email == "li@example.edu" and notice.language == "zh-CN" and not notice.inbox
     assert notice.email_context["link"] == "https://x/srv_1?token=secret-token", "the email only: blanked once sent"
     assert "secret-token" not in notice.id + notice.recipient + str(notice.context)
