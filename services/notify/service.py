@@ -28,7 +28,7 @@ from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
 from services.notify.webhooks import UnsafeEndpoint, body_of, check_url, new_secret
 
-HELD_TOKEN_TTL = timedelta(hours=24)  # an attendee token whose registration was never announced is dropped
+HELD_TOKEN_TTL = timedelta(hours=24)  # a token handed over for an email that is never made is dropped
 
 
 def endpoint_view(endpoint: Endpoint) -> dict:
