@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -186,13 +185,14 @@ def isolated_env(amqp_uri: str, mongo_uri: str, db_prefix: str, admin_key: str) 
     return env
 
 
-def admin_key(var: Path) -> str:
-    key_file = var / "admin.key"
-    if not key_file.exists():
-        var.mkdir(parents=True, exist_ok=True)
-        key_file.write_text("syn_admin_" + secrets.token_urlsafe(32) + "\n")
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+def admin_key_file(var: Path, env: dict[str, str]) -> None:
+    """``var/admin.key``: a stored admin API key (0600 from its creation), renewed when close to its expiry;
+    ``python -m services.gateway.keys rotate-admin --file var/admin.key`` replaces it at once. Not made when
+    SYNERGY_ADMIN_KEY is given (a deployment's own bootstrap key)."""
+    if "SYNERGY_ADMIN_KEY" in env:
+        return
+    subprocess.run([sys.executable, "-m", "services.gateway.keys", "ensure-admin", "--file", str(var / "admin.key")],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         mongo = EmbeddedMongo(var / "mongo", port=int(env_setting("EMBEDDED_MONGO_PORT")))
         mongo.start()
         env["MONGO_URI"] = mongo.uri
-    env.setdefault("SYNERGY_ADMIN_KEY", admin_key(var))
     env["PYTHONPATH"] = str(ROOT)
+    admin_key_file(var, env)
     ensure_rabbitmq(env["AMQP_URI"])
 
     cluster = Cluster(env=env, log_dir=var / "log")

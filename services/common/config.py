@@ -55,6 +55,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "API_PARTNER_STANDING_SECONDS": ("5", "how long the gateway trusts what it learned of a partner's standing "
                                           "(a suspended or retired partner's keys are refused)"),
     "API_RATE_LIMIT_PER_MINUTE": ("600", "requests a minute per key and gateway process (bursts as many); 0: none"),
+    "IDEMPOTENCY_KEEP_SECONDS": ("86400", "how long the gateway keeps an Idempotency-Key's answer for replays"),
     "API_MAX_BODY_BYTES": ("1048576", "largest request body the gateway accepts (413 beyond)"),
     "API_ANONYMOUS_RATE_LIMIT_PER_MINUTE": ("120", "requests a minute per client address and gateway process on "
                                                   "public routes and with attendee tokens; 0: none"),

@@ -2,13 +2,13 @@
 
 A survey is prepared when its activity is published (immediate stage), organizers may add a few questions of
 their own while it is only prepared, and it opens when the activity completes; the follow-up survey opens some
-weeks later. Each respondent holds an unguessable token: the survey keeps only the tokens' hashes, and a
-response is stored under an id derived from its token, so one token answers once and no name is ever stored
-with the answers.
+weeks later. Each respondent holds an unguessable token: the survey keeps only the tokens' hashes. A response
+has a random id and holds nothing of its token or its respondent; that a token has answered is kept apart
+(store.claim_answer), with no link to the response once it is written, so answers cannot be joined to people.
 """
 from __future__ import annotations
 
-import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -43,9 +43,14 @@ def new_token() -> str:
 token_hash = tokens.token_hash
 
 
-def response_id_for(token: str) -> str:
-    """The id of the one response a token may give; not the token's hash, so the two cannot be joined."""
-    return "rsp_" + hashlib.sha256(b"response:" + token.encode("utf-8")).hexdigest()[:40]
+def new_invitation_id() -> str:
+    """An invitation's id in the event that announces it: random, unrelated to its token."""
+    return "inv_" + secrets.token_hex(12)
+
+
+def new_response_id() -> str:
+    """A response's id: random, so that nothing leads from a token (or a person) to the answers."""
+    return "rsp_" + secrets.token_hex(16)
 
 
 def partnership_level(levels: list[str]) -> str:

@@ -28,9 +28,10 @@ from services.evaluation.domain import (
     Survey,
     SurveyRuleBroken,
     follow_up_opens_at,
+    new_invitation_id,
+    new_response_id,
     new_token,
     record_activity,
-    response_id_for,
     survey_id_for,
     token_hash,
 )
@@ -67,6 +68,7 @@ class EvaluationService(ServiceBase):
     store: EvaluationStore = ServiceDatabase(EvaluationStore)
     outbox = OutboxRelay("surveys", "plans")
     events = RpcProxy("events")
+    notify = RpcProxy("notify")
 
     # surveys in the flow
     def _remember(self, envelope, *, completed: bool) -> None:
@@ -119,14 +121,21 @@ class EvaluationService(ServiceBase):
             log.warning("cannot open %s yet: survey recipients unavailable (%s)", survey_id, exc)
             return
         unique = list({r["person_id"]: r for r in recipients if r.get("email")}.values())
-        tokens = [new_token() for _ in unique]
+        tokens = {new_invitation_id(): new_token() for _ in unique}
+        try:
+            with eventlet.Timeout(RECIPIENTS_TIMEOUT):  # notify emails the links: without it, nobody is invited
+                self.notify.hold_tokens(tokens)
+        except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the survey stays due and is tried again
+            log.warning("cannot open %s yet: notify did not take the invitation tokens (%s)", survey_id, exc)
+            return
 
         def open_(survey: Survey):
             if not survey.due_to_open(now):
-                return []  # another instance opened it first
-            opened = survey.open(tokens, now)
-            invitations = [{"email": r["email"], "language": "en" if str(r.get("language", "")).startswith("en")
-                            else "zh", "token": token} for r, token in zip(unique, tokens, strict=True)]
+                return []  # another instance opened it first (the tokens it handed over expire unused)
+            opened = survey.open(list(tokens.values()), now)
+            invitations = [{"invitation_id": invitation_id, "email": r["email"],
+                            "language": "en" if str(r.get("language", "")).startswith("en") else "zh"}
+                           for r, invitation_id in zip(unique, tokens, strict=True)]
             return [announce("survey.opened", opened, subject=survey.id),
                     announce("survey.invitations_issued", {
                         "survey_id": survey.id, "activity_id": survey.activity_id, "stage": survey.stage,
@@ -242,10 +251,14 @@ class EvaluationService(ServiceBase):
             answers = survey.check_answers(data["answers"])
         except SurveyRuleBroken as exc:
             raise _refused(exc) from None
-        response = Response(id=response_id_for(str(token)), survey_id=survey.id, activity_id=survey.activity_id,
-                            stage=survey.stage, answers=answers, language=data["language"], submitted_at=now)
-        if not self.store.add_response(response):
+        digest = token_hash(str(token))
+        response_id = self.store.claim_answer(digest, new_response_id())
+        if response_id is None:
             raise Conflict("This invitation has already been answered; a survey is answered once.")
+        self.store.add_response(Response(id=response_id, survey_id=survey.id, activity_id=survey.activity_id,
+                                         stage=survey.stage, answers=answers, language=data["language"],
+                                         submitted_at=now))
+        self.store.answer_written(digest)
         return {"status": "recorded", "survey_id": survey.id, "thanks": {"zh": "感谢您的反馈！",
                                                                        "en": "Thank you for your answers!"}}
 

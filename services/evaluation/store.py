@@ -54,6 +54,7 @@ class EvaluationStore:
         self.db = db
         self.surveys = db["surveys"]
         self.responses = db["responses"]
+        self.answered = db["answered_tokens"]
         self.activities = db["activities"]
         self.plans = db["plans"]
 
@@ -114,8 +115,23 @@ class EvaluationStore:
         return found
 
     # responses
+    def claim_answer(self, digest: str, response_id: str) -> str | None:
+        """Mark the token of hash ``digest`` as having answered; the id its response is to be written under, or
+        None if it has answered already. The mark names the response only until ``answer_written`` (so that a
+        crash between the two writes is finished by the next try, never counted twice)."""
+        try:
+            self.answered.insert_one({"_id": digest, "writing": response_id})
+            return response_id
+        except DuplicateKeyError:
+            found = self.answered.find_one({"_id": digest}) or {}
+            return found.get("writing")
+
+    def answer_written(self, digest: str) -> None:
+        """The response is stored: the mark keeps only that the token has answered, not which response."""
+        self.answered.update_one({"_id": digest}, {"$unset": {"writing": ""}})
+
     def add_response(self, response: Response) -> bool:
-        """False if this token has answered before (the response id derives from it)."""
+        """False if a response of this id is stored already (a retry after a crash)."""
         doc = asdict(response)
         doc["_id"] = doc.pop("id")
         try:

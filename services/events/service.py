@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -20,6 +21,7 @@ from services.events.store import EventsStore
 from services.events.usecases import EventsApp
 
 log = logging.getLogger(__name__)
+HAND_OVER_TIMEOUT = 10  # seconds: a stopped notify must not hold registrations up
 
 
 class _Injected:
@@ -60,6 +62,7 @@ class EventsService(ServiceBase):
     store: EventsStore = ServiceDatabase(EventsStore)
     outbox = OutboxRelay("activities", "rosters", "venues")
     partners = RpcProxy("partners")
+    notify = RpcProxy("notify")
     app: EventsApp = App()
 
     # joint activities
@@ -161,7 +164,16 @@ class EventsService(ServiceBase):
     # registration and attendance
     @rpc
     def register(self, activity_id: str, payload: dict) -> dict:
-        return self.app.register(activity_id, payload)
+        return self.app.register(activity_id, payload, hand_over=self._hand_over_token)
+
+    def _hand_over_token(self, registration_id: str, token: str) -> None:
+        """The attendee token goes to notify by RPC, for the confirmation email only: never into an event (the
+        outbox and dead letters would keep it). Without notify the registration still answers with its token."""
+        try:
+            with eventlet.Timeout(HAND_OVER_TIMEOUT):
+                self.notify.hold_tokens({registration_id: token})
+        except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the email then comes without its link
+            log.warning("attendee token of %s not handed to notify: %s", registration_id, type(exc).__name__)
 
     @rpc
     def get_registration(self, activity_id: str, registration_id: str) -> dict:

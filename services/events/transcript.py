@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.common.spreadsheet import inert
 from services.events.listing import decode_cursor, encode_cursor, sort_key
 from services.events.registration import Roster
 
@@ -64,6 +65,6 @@ def to_csv(rows: Iterable[dict]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([row["person_id"], row["activity_id"], row["title"]["zh"], row["date"],
-                         "true" if row["attended"] else "false", f"{row['volunteer_hours']:g}"])
+        writer.writerow([inert(str(cell)) for cell in (row["person_id"], row["activity_id"], row["title"]["zh"],
+                         row["date"], "true" if row["attended"] else "false", f"{row['volunteer_hours']:g}")])
     return out.getvalue()

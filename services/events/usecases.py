@@ -523,7 +523,10 @@ class EventsApp:
         view = view_of(activity)
         self.store.change_roster(activity.id, lambda r: self._events(r.promote(view, self.now()), activity.id))
 
-    def register(self, activity_id: str, payload: dict) -> dict:
+    def register(self, activity_id: str, payload: dict,
+                 hand_over: Callable[[str, str], None] | None = None) -> dict:
+        """Register; ``hand_over(registration_id, token)`` gives the attendee token to whoever emails it, before
+        the registration is announced (the events carry no token; an unused token is useless: no hash of it)."""
         data = load(schemas.RegistrationRequest(), payload)
         activity = self._activity(activity_id)
         view = view_of(activity)
@@ -532,11 +535,12 @@ class EventsApp:
         token, token_hash = new_attendee_token()
         self.store.index_attendee(token_hash, activity.id, registration_id)
         made: dict = {}
+        if hand_over is not None:
+            hand_over(registration_id, token)
 
         def register(roster: Roster):
             item, pairs = roster.register(registration_id, person, data["audience"], view, self.now(), token_hash)
             made.update(item)
-            pairs[0][1]["attendee_token"] = token  # for notify to send in the confirmation, not kept here
             return self._events(pairs, activity.id)
         with rules():
             roster = self.store.change_roster(activity.id, register)

@@ -213,6 +213,7 @@ class RouteDoc:
     attendees: bool = False
     limited: bool = True
     cache_seconds: float = 0
+    refusals: dict[int, str] = field(default_factory=dict)  # a public route's own refusals: status -> why
 
 
 def _cors(request: Request, response: Response) -> None:
@@ -317,7 +318,8 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
              body: type[Schema] | None = None, query: type[Schema] | None = None,
              answers: dict[int, type[Schema] | str | None] | None = None, tags: tuple[str, ...] = (),
              secrets: tuple[str, ...] = (), idempotent: bool = True, if_match_required: bool = False,
-             attendees: bool = False, limited: bool = True, cache_seconds: float = 0) -> Callable:
+             attendees: bool = False, limited: bool = True, cache_seconds: float = 0,
+             refusals: dict[int, str] | None = None) -> Callable:
     """Wraps a gateway handler: every mechanism above, and the route's description for the OpenAPI document.
 
     The handler finds the caller in ``self.principal`` and asks ``policy.authorize`` before acting.
@@ -330,11 +332,12 @@ def endpoint(*, public: bool = False, summary: str | None = None, description: s
     ``attendees``: the route also takes an attendee token (``Authorization: Attendee att_…``); no other does;
     ``limited=False``: a public route not limited per client address (the probes); ``cache_seconds``: a public
     GET's answer is kept that long per path and query (gateway/anonymous.py).
+    ``refusals``: status -> why, the problems a route answers beyond the machinery's (e.g. a public route's 401).
     """
     doc = RouteDoc(summary=summary, description=description, body=body, query=query,
                    answers=dict(answers or {}), tags=tuple(tags), public=public, secrets=tuple(secrets),
                    if_match_required=if_match_required, attendees=attendees, limited=limited,
-                   cache_seconds=cache_seconds)
+                   cache_seconds=cache_seconds, refusals=dict(refusals or {}))
 
     def wrap(handler: Callable) -> Callable:
         @functools.wraps(handler)

@@ -204,6 +204,7 @@ def _operation(op: Operation) -> dict:
         responses["412"] = _problem("If-Match does not match: read again")
         if doc.if_match_required:
             responses["428"] = _problem("If-Match missing")
+    responses.update({str(status): _problem(why) for status, why in doc.refusals.items()})
     result["responses"] = dict(sorted(responses.items()))
     if doc.public:
         result["security"] = []

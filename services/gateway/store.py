@@ -1,5 +1,8 @@
 """The gateway's own database: API keys (hashes only) and the answers kept for Idempotency-Key replays.
 
+An answer may hold personal data (a registration's email address): it is kept IDEMPOTENCY_KEEP_SECONDS (24 h),
+then the store's TTL index removes it (a record past its time is never replayed, even before it is removed).
+
 The gateway owns authentication, so it owns the keys: no other service needs them, and keeping them out of the
 domain services keeps a leaked service database from granting API access (it would hold only hashes anyway).
 """
@@ -12,10 +15,15 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 from services.common import documents
+from services.common.config import env
 from services.gateway.apikeys import ApiKey
 
 PENDING_STALE = timedelta(seconds=60)   # a claim older than this belonged to a request that died
-KEPT_FOR = timedelta(hours=24)          # how long an Idempotency-Key is remembered
+
+
+def kept_for() -> timedelta:
+    """How long an Idempotency-Key and its answer are remembered."""
+    return timedelta(seconds=float(env("IDEMPOTENCY_KEEP_SECONDS")))
 
 
 def _key_from(doc: dict) -> ApiKey:
@@ -32,6 +40,7 @@ class GatewayStore:
     def ensure_indexes(self) -> None:
         self.keys.create_index([("hash", ASCENDING)], unique=True)
         self.idempotency.create_index([("created_at", ASCENDING)])
+        self.idempotency.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))
@@ -66,14 +75,15 @@ class GatewayStore:
     # Idempotency-Key answers
     def claim(self, record_id: str, request_hash: str, now: datetime) -> dict | None:
         """Claim a key for one request. None if claimed now; else the record someone made before."""
-        record = {"_id": record_id, "request_hash": request_hash, "state": "pending", "created_at": now}
+        record = {"_id": record_id, "request_hash": request_hash, "state": "pending", "created_at": now,
+                  "expires_at": now + kept_for()}
         if documents.insert_once(self.idempotency, record):
             return None
         found = self.idempotency.find_one({"_id": record_id})
         if found is None:
             return self.claim(record_id, request_hash, now)
         stale = found["state"] == "pending" and now - found["created_at"] > PENDING_STALE
-        if stale or now - found["created_at"] > KEPT_FOR:
+        if stale or now - found["created_at"] > kept_for():
             self.idempotency.delete_one({"_id": record_id, "_rev": found["_rev"]})
             return self.claim(record_id, request_hash, now)
         return found

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from services.notify.people import Preferences, language_of, person_inbox
@@ -95,13 +94,12 @@ def activity_notices(event_type: str, event_id: str, data: dict, *, registrants:
 
 
 def registration_notices(event_type: str, event_id: str, data: dict, known: dict[str, Preferences],
-                         attendee_link=None) -> list[Notice]:
-    """The person's own notice; the attendee token (on registering) goes in the email's link only: an inbox item
-    may be read by staff, a token there would let them act as the attendee."""
+                         attendee_link=None, token: str | None = None) -> list[Notice]:
+    """The person's own notice; the attendee token (handed over by events on registering, never in an event) goes
+    in the email's link only: an inbox item may be read by staff, a token there would let them act as the
+    attendee."""
     prefs = preferences_or_default(data["person"], known)
-    token = data.get("attendee_token")
-    shown = {k: v for k, v in data.items() if k != "attendee_token"}
-    notice = _person(event_id, event_type, prefs, prefs.channels_now(event_type, own_registration=True), shown)
+    notice = _person(event_id, event_type, prefs, prefs.channels_now(event_type, own_registration=True), data)
     if notice and token and attendee_link is not None:
         notice.email_context["attendee_link"] = attendee_link(data["activity_id"], data["registration_id"], token)
     return [notice] if notice else []
@@ -139,17 +137,22 @@ def task_due_notices(event_id: str, data: dict) -> list[Notice]:
     return [_partner(event_id, "activity.task_due", data["partner_id"], data, audience="owner")]
 
 
-def survey_invitation_notices(event_id: str, data: dict, link_of) -> list[Notice]:
-    """One email per invitation; the link carries the invitation's token (never shown in ids or logs)."""
+def survey_invitation_notices(event_id: str, data: dict, link_of, tokens: dict[str, str]) -> list[Notice]:
+    """One email per invitation whose token evaluation handed over (``tokens``: invitation id -> token; one that
+    expired unused makes no email, its link would open nothing), known by its invitation id; the link, token
+    included, is in the email only."""
     notices = []
     for invitation in data["invitations"]:
-        key = hashlib.sha256(invitation["token"].encode()).hexdigest()[:20]
+        token = tokens.get(invitation["invitation_id"])
+        if token is None:
+            continue
         notices.append(Notice(
-            id=f"{event_id}:{key}", recipient=f"email:{key}", template="survey_invitation", event_id=event_id,
-            event_type="survey.invitations_issued", activity_id=data["activity_id"], inbox=False,
-            email=invitation["email"], language=language_of(invitation["language"]),
-            context={"data": {k: v for k, v in data.items() if k != "invitations"},
-                     "link": link_of(data["survey_id"], invitation["token"])}))
+            id=f"{event_id}:{invitation['invitation_id']}", recipient=f"invitation:{invitation['invitation_id']}",
+            template="survey_invitation", event_id=event_id, event_type="survey.invitations_issued",
+            activity_id=data["activity_id"], inbox=False, email=invitation["email"],
+            language=language_of(invitation["language"]),
+            context={"data": {k: v for k, v in data.items() if k != "invitations"}},
+            email_context={"link": link_of(data["survey_id"], token)}))
     return notices
 
 

@@ -211,7 +211,6 @@ class InboxItem:
             self.cursor = f"{self.created_at.strftime('%Y%m%dT%H%M%S.%f')}|{self.id}"
 
 
-ANONYMISED_ADDRESS = "anonymised@invalid"
 EMAIL_RETRY_SCHEDULE = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                         timedelta(hours=6))
 
@@ -236,18 +235,18 @@ class OutgoingEmail:
     sent_at: datetime | None = None
     activity_id: str | None = None
     round_start: int = 0  # attempts made before the last retry by hand
+    holds_token: bool = False  # its text carries a token (a survey or attendee link): blanked once sent
+
+    def view(self) -> dict:
+        """What operators see of it: never its HTML, and never the text of an email that carries a token."""
+        hidden = {"html", "lease_until", "round_start"} | ({"text"} if self.holds_token else set())
+        return {k: v for k, v in vars(self).items() if k not in hidden}
 
     def retry(self, now: datetime) -> None:
         """An operator sends a failed email again (e.g. after fixing the SMTP settings)."""
-        if self.state != "failed" or self.to == ANONYMISED_ADDRESS:
+        if self.state != "failed":
             raise DeliveryRuleBroken(f"Email {self.id} is {self.state}; only failed emails can be sent again.")
         self.state, self.next_attempt_at, self.round_start = "pending", now, len(self.attempts)
-
-    def anonymise(self) -> None:
-        """Keep that an email was sent and how it went, not to whom or what it said."""
-        self.to, self.subject, self.text, self.html = ANONYMISED_ADDRESS, "", "", ""
-        if self.state == "pending":
-            self.state = "failed"
 
     def record(self, now: datetime, error: str | None, *, permanent: bool = False,
                rng: random.Random | None = None) -> str:
@@ -257,6 +256,8 @@ class OutgoingEmail:
                                                                  EMAIL_RETRY_SCHEDULE)
         if error is None:
             self.state, self.sent_at, outcome = "sent", now, "sent"
+            if self.holds_token:  # delivered: the link was for its reader only, nobody needs it kept here
+                self.text, self.html = "", ""
         elif wait is None:
             self.state, outcome = "failed", "failed"
         else:

@@ -30,5 +30,6 @@ class Messenger:
                 new += self.store.add_email_once(OutgoingEmail(
                     id=notice.id, to=notice.email, language=notice.language, subject=rendered.subject,
                     text=rendered.text, html=rendered.html, template=notice.template, event_id=notice.event_id,
-                    state="pending", next_attempt_at=now, created_at=now, activity_id=notice.activity_id))
+                    state="pending", next_attempt_at=now, created_at=now, activity_id=notice.activity_id,
+                    holds_token=bool(notice.email_context)))
         return new

@@ -31,6 +31,8 @@ from services.notify.store import NotifyStore
 from services.notify.views import delivery_view, endpoint_view, preferences_view
 from services.notify.webhooks import UnsafeEndpoint, check_url, new_secret
 
+HELD_TOKEN_TTL = timedelta(hours=24)  # a token handed over for an email that is never made is dropped
+
 
 class NotifyService(ServiceBase):
     name = "notify"
@@ -187,10 +189,15 @@ class NotifyService(ServiceBase):
 
     # emails: the ones that failed are the dead letters of email, kept with every attempt
     @rpc
+    def hold_tokens(self, tokens: dict) -> None:
+        """Tokens for the one email each goes in (a registration's confirmation, by its registration id; a survey
+        invitation, by its invitation id), handed over by RPC so that no event carries them."""
+        self.store.hold_tokens({str(k): str(v) for k, v in dict(tokens).items()}, utcnow() + HELD_TOKEN_TTL)
+
+    @rpc
     def emails(self, query: dict | None = None) -> list[dict]:
         params = load(schemas.EmailQuery(), query or {})
-        return [{k: v for k, v in e.items() if k not in ("html", "lease_until", "round_start")}
-                for e in self.store.emails_in(params["state"], params["limit"])]
+        return [email.view() for email in self.store.emails_in(params["state"], params["limit"])]
 
     @rpc
     def retry_email(self, email_id: str) -> dict:
@@ -199,7 +206,7 @@ class NotifyService(ServiceBase):
         except DeliveryRuleBroken as exc:
             raise Conflict(str(exc), {"email_id": email_id}) from None
         self.emails_worker.kick()
-        return {k: v for k, v in retried.items() if k not in ("html", "lease_until", "round_start")}
+        return retried.view()
 
     # inboxes: a partner (its id), a person ("person:<id>"), the coordination group ("coordination_group")
     @rpc
@@ -296,11 +303,14 @@ class NotifyService(ServiceBase):
             "language": person["language"], "status": status, "title": data["title"],
             "starts_at": data["starts_at"], "starts_at_time": starts, "code": data.get("code"),
             "reminder_due_at": due, "reminder_pending": status == "confirmed" and due > utcnow()}, envelope.id)
-        if envelope.type != "registration.cancelled":
+        if envelope.type != "registration.cancelled" and not self.store.registration_anonymised(
+                data["registration_id"]):  # a late event about a forgotten registration tells nobody
             known = self.store.preferences_for([person["person_id"]])
+            held = self.store.held_tokens_of([data["registration_id"]])
             notices = audience.registration_notices(envelope.type, envelope.id, data, known,
-                                                    self.settings.attendee_link)
+                                                    self.settings.attendee_link, held.get(data["registration_id"]))
             self._messenger().tell(notices, utcnow())
+            self.store.drop_held_tokens(held)  # in the email now (blanked once sent); kept nowhere else
         self.scheduler.kick()
 
     @event_handler("registration.confirmed")
@@ -377,8 +387,10 @@ class NotifyService(ServiceBase):
 
     @event_handler("survey.invitations_issued")
     def survey_invitations_issued(self, envelope) -> None:
-        notices = audience.survey_invitation_notices(envelope.id, envelope.data, self.settings.survey_link)
+        held = self.store.held_tokens_of(i["invitation_id"] for i in envelope.data["invitations"])
+        notices = audience.survey_invitation_notices(envelope.id, envelope.data, self.settings.survey_link, held)
         self._messenger().tell(notices, utcnow())
+        self.store.drop_held_tokens(held)  # in the emails now (blanked once sent)
 
     @event_handler("endpoint.disabled")
     def endpoint_disabled(self, envelope) -> None:

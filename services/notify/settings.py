@@ -54,5 +54,6 @@ class NotifySettings:
         return f"{base}#{query}"
 
     def survey_link(self, survey_id: str, token: str) -> str:
-        """Where an attendee answers: evaluation's public route, reached by the token alone."""
-        return f"{self.public_base_url}/v1/respond/{quote(token)}"
+        """Where an attendee answers: the page at /respond, with the token in the fragment (never sent to a
+        server, so no access log keeps it); the page sends it as ``Authorization: Survey <token>``."""
+        return f"{self.public_base_url}/respond#{quote(token)}"

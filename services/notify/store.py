@@ -18,7 +18,7 @@ from services.common import documents
 from services.common.envelope import Envelope
 from services.common.errors import ConcurrentUpdate, NotFound
 from services.notify.domain import Delivery, Endpoint, InboxItem, OutgoingEmail
-from services.notify.people import FOLLOWS, Preferences, registration_status
+from services.notify.people import FOLLOWS, Preferences, person_inbox, registration_status
 
 
 def _preferences(doc: dict) -> Preferences:
@@ -52,6 +52,7 @@ class NotifyStore:
         self.preferences = db["preferences"]
         self.activities = db["activities"]
         self.registrations = db["registrations"]
+        self.held_tokens = db["held_tokens"]
 
     def ensure_indexes(self) -> None:
         self.endpoints.create_index([("owner_partner_id", ASCENDING)])
@@ -68,6 +69,7 @@ class NotifyStore:
         self.registrations.create_index([("activity_id", ASCENDING)])
         self.emails.create_index([("activity_id", ASCENDING)])
         self.registrations.create_index([("reminder_pending", ASCENDING), ("reminder_due_at", ASCENDING)])
+        self.held_tokens.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
 
     def ping(self) -> bool:
         return bool(self.db.command("ping").get("ok"))
@@ -174,17 +176,29 @@ class NotifyStore:
                                      {"_id": 1})
         return [doc["_id"] for doc in found]
 
-    def emails_in(self, state: str, limit: int) -> list[dict]:
+    def emails_in(self, state: str, limit: int) -> list[OutgoingEmail]:
         found = self.emails.find({"state": state}).sort("created_at", DESCENDING).limit(limit)
-        return [documents.public(doc) for doc in found]
+        return [_load(OutgoingEmail, doc) for doc in found]
 
-    def change_email(self, email_id: str, change: Callable[[OutgoingEmail], None]) -> dict:
-        return documents.public(documents.change_model(self.emails, email_id, change,
-                                                       lambda doc: _load(OutgoingEmail, doc), _doc))
+    def change_email(self, email_id: str, change: Callable[[OutgoingEmail], None]) -> OutgoingEmail:
+        return _load(OutgoingEmail, documents.change_model(self.emails, email_id, change,
+                                                           lambda doc: _load(OutgoingEmail, doc), _doc))
 
     def notice_exists(self, notice_id: str) -> bool:
         return bool(self.inbox.find_one({"_id": notice_id}, {"_id": 1})
                     or self.emails.find_one({"_id": notice_id}, {"_id": 1}))
+
+    # tokens handed over by RPC (attendee tokens by events, survey tokens by evaluation) for the one email that
+    # carries each: removed once it is made, or expired
+    def hold_tokens(self, tokens: dict[str, str], expires_at: datetime) -> None:
+        for ref, token in tokens.items():
+            documents.insert_once(self.held_tokens, {"_id": ref, "token": token, "expires_at": expires_at})
+
+    def held_tokens_of(self, refs: Iterable[str]) -> dict[str, str]:
+        return {doc["_id"]: doc["token"] for doc in self.held_tokens.find({"_id": {"$in": sorted(set(refs))}})}
+
+    def drop_held_tokens(self, refs: Iterable[str]) -> None:
+        self.held_tokens.delete_many({"_id": {"$in": sorted(set(refs))}})
 
     # inbox
     def add_inbox_item_once(self, item: InboxItem) -> bool:
@@ -285,22 +299,38 @@ class NotifyStore:
         documents.update(self.registrations, registration_id, change)
 
     def anonymise_activity(self, activity_id: str) -> int:
-        """Forget who registered for an activity and what they were sent; returns how many documents changed."""
+        """Forget who registered for an activity and what they were sent (the emails go: their ids name their
+        recipients); people left with no registration kept here lose their personal inbox, preferences and
+        emails too. Returns how many documents changed."""
+        people: dict[str, str | None] = {}
         changed = 0
-        for doc in list(self.registrations.find({"activity_id": activity_id}, {"_id": 1})):
+        for doc in list(self.registrations.find({"activity_id": activity_id}, {"_id": 1, "person_id": 1, "email": 1})):
+            if doc.get("person_id") not in (None, "anonymised"):
+                people[doc["person_id"]] = doc.get("email")
+
             def forget(reg: dict) -> None:
                 reg.update(person_id="anonymised", email=None, language=None, code=None, reminder_pending=False,
                            status="anonymised")
             documents.update(self.registrations, doc["_id"], forget)
             changed += 1
-        for doc in list(self.emails.find({"activity_id": activity_id}, {"_id": 1})):
-            def blank(stored: dict) -> None:
-                email = _load(OutgoingEmail, stored)
-                email.anonymise()
-                stored.update(_doc(email))
-            documents.update(self.emails, doc["_id"], blank)
-            changed += 1
+        changed += self.emails.delete_many({"activity_id": activity_id}).deleted_count
+        changed += self.inbox.delete_many({"activity_id": activity_id,
+                                           "recipient_id": {"$in": [person_inbox(p) for p in people]}}).deleted_count
+        for person_id, email in people.items():
+            if self.registrations.find_one({"person_id": person_id}, {"_id": 1}) is None:
+                changed += self.forget_person(person_id, email)
         return changed
+
+    def forget_person(self, person_id: str, email: str | None) -> int:
+        """A person's inbox, preferences and emails (to their registered or preferred address) are removed."""
+        prefs = self.preferences.find_one({"_id": person_id}, {"email": 1})
+        addresses = sorted({a for a in (email, (prefs or {}).get("email")) if a})
+        changed = self.inbox.delete_many({"recipient_id": person_inbox(person_id)}).deleted_count
+        changed += self.preferences.delete_many({"_id": person_id}).deleted_count
+        return changed + (self.emails.delete_many({"to": {"$in": addresses}}).deleted_count if addresses else 0)
+
+    def registration_anonymised(self, registration_id: str) -> bool:
+        return self.registrations.find_one({"_id": registration_id, "status": "anonymised"}, {"_id": 1}) is not None
 
     def due_reminders(self, now: datetime, limit: int = 200) -> list[dict]:
         found = self.registrations.find({"reminder_pending": True, "reminder_due_at": {"$lte": now}}).limit(limit)

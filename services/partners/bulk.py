@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from services.common.clock import isoformat
+from services.common.spreadsheet import inert, restored
 
 COLUMNS = ("name_zh", "name_en", "level", "kind", "themes", "description", "resources", "contacts")
 EXPORT_ONLY = ("id", "status", "registered_at")
 EXPORT_COLUMNS = ("id", "status", *COLUMNS, "registered_at")
 REQUIRED_COLUMNS = ("name_zh", "level", "kind")
 MAX_ROWS = 2000
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![0-9 ()-]*$)")
 
 
 class CsvFileError(Exception):
@@ -30,13 +29,6 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-def _unescape(cell: str) -> str:
-    cell = cell.strip()
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell[1:]) else cell
-
-
-def _escape(cell: str) -> str:
-    return f"'{cell}" if _FORMULA.match(cell) else cell
 
 
 def _resource(item: str) -> dict:
@@ -98,7 +90,7 @@ def parse(text: str) -> list[tuple[int, dict]]:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CsvFileError(f"At most {MAX_ROWS} rows per import.")
-            cells = {key: _unescape(value or "") for key, value in row.items() if key in COLUMNS}
+            cells = {key: restored(value or "") for key, value in row.items() if key in COLUMNS}
             rows.append((reader.line_num, payload_of(cells)))
     except csv.Error as exc:
         raise CsvFileError(f"Not a readable CSV file: {exc}") from None
@@ -150,5 +142,5 @@ def export(partners: list[dict]) -> str:
             "contacts": _join(partner.get("contacts", []), ("name", "role", "phone", "email")),
             "registered_at": isoformat(registered) if registered else "",
         }
-        writer.writerow([_escape(str(cells[column])) for column in EXPORT_COLUMNS])
+        writer.writerow([inert(str(cells[column])) for column in EXPORT_COLUMNS])
     return out.getvalue()

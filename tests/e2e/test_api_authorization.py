@@ -199,8 +199,10 @@ MATRIX = [
     row("PUT /v1/activities/{published}/surveys/immediate/questions", **ORGANIZERS,
         body=lambda w, s: {"questions": []}, headers=EDIT),
     row("POST /v1/activities/{published}/surveys/immediate/close", 409, 409, 403, 403, 403, 403, 401),
-    row("GET /v1/respond/svt_not_a_token",      404,  404,  404,   404, 404,  404,  404),
-    row("POST /v1/respond/svt_not_a_token",     404,  404,  404,   404, 404,  404,  404,
+    # a survey token comes as `Authorization: Survey svt_…` (never in the path): no API key answers a survey
+    row("GET /respond", **PUBLIC),               # the static page of invitation links (the token in its fragment)
+    row("GET /v1/respond",                      401,  401,  401,   401, 401,  401,  401),
+    row("POST /v1/respond",                     401,  401,  401,   401, 401,  401,  401,
         body=lambda w, s: {"answers": {"knowledge": 5}}),
     row("GET /v1/scores",                       **READ_ALL),
     row("GET /v1/terms/2026-autumn/synergy",    **READ_ALL),

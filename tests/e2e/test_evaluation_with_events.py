@@ -4,12 +4,14 @@ token, closes early on the coordination group's word, evaluates each organizer a
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from tests.e2e.test_walking_skeleton import FACULTY, YOUTH_LEAGUE, register
 from tests.integration.test_events_flows import activity, at, ok, published
 from tests.support.api import Api, eventually
+from tests.support.smtp_server import SmtpServer
 from tests.support.tap import Tap
 
 pytestmark = pytest.mark.cluster
@@ -17,7 +19,22 @@ pytestmark = pytest.mark.cluster
 ANSWERS = {"knowledge": 5, "confidence": 4, "application": 4, "awareness": 2, "satisfaction": 5}
 
 
-def test_a_completed_activity_is_surveyed_through_events_recipients_and_reported(cluster):
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def survey_tokens(smtp: SmtpServer) -> list[str]:
+    """The tokens of the invitation emails received (the only place they are in clear)."""
+    texts = [m.get_body(preferencelist=("plain",)).get_content() for m in list(smtp.messages)]
+    return re.findall(r"/respond#(svt_[A-Za-z0-9_-]{43})", "\n".join(texts))
+
+
+def test_a_completed_activity_is_surveyed_through_events_recipients_and_reported(make_cluster, smtp):
+    cluster = make_cluster()
+    cluster.start(extra_env=smtp.env)
     api, anonymous = cluster.api, Api(cluster.cluster.gateway_url, None)
     tap = Tap(cluster.amqp_uri, "#")
     faculty, league = register(api, FACULTY), register(api, YOUTH_LEAGUE)
@@ -39,15 +56,17 @@ def test_a_completed_activity_is_surveyed_through_events_recipients_and_reported
                 if properties.type == "survey.invitations_issued"]
     issued = eventually(invitations, timeout=30)[0]
     assert sorted(i["email"] for i in issued["invitations"]) == [f"s{n}@uni.edu" for n in range(6)]
+    assert all("token" not in i for i in issued["invitations"]), "the tokens go to notify by RPC, not on the bus"
+    tokens = eventually(lambda: len(survey_tokens(smtp)) == 6 and survey_tokens(smtp), timeout=30)
     survey = ok(api.get(f"{path}/surveys/immediate"))
     assert survey["status"] == "open" and survey["invited_count"] == 6
     assert [i["key"] for i in survey["aim_items"]] == ["aim_information_literacy", "aim_mind_and_sentiment"]
 
-    for invitation in issued["invitations"][:5]:
-        ok(anonymous.post(f"/v1/respond/{invitation['token']}", {"answers": ANSWERS}), 201)
+    for token in tokens[:5]:
+        ok(anonymous.post("/v1/respond", {"answers": ANSWERS}, headers={"Authorization": f"Survey {token}"}), 201)
     closed = ok(api.post(f"{path}/surveys/immediate/close"))
     assert closed["status"] == "closed" and closed["response_count"] == 5
-    late = anonymous.post(f"/v1/respond/{issued['invitations'][5]['token']}", {"answers": ANSWERS})
+    late = anonymous.post("/v1/respond", {"answers": ANSWERS}, headers={"Authorization": f"Survey {tokens[5]}"})
     assert late.status_code == 409
 
     def evaluated():

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,9 @@ import pytest
 
 from deploy.launcher import ROOT
 from services.common.catalogue import announce
+from services.evaluation.domain import survey_id_for
 from tests.support.api import Api, eventually
+from tests.support.smtp_server import SmtpServer
 from tests.support.tap import Tap
 
 pytestmark = pytest.mark.cluster
@@ -45,6 +48,25 @@ def completed(data: dict) -> dict:
                 checked_in_count=40, no_show_count=5, volunteer_count=3, completed_at="2026-11-20T04:05:00.000Z",
                 contributions=[{"partner_id": MUSEUM["partner_id"], "kind": "exhibits", "committed": "12 models",
                                 "delivered": True}])
+
+
+def survey_auth(token: str) -> dict[str, str]:
+    """A respondent's token goes in a header, never in the path (access logs keep paths)."""
+    return {"Authorization": f"Survey {token}"}
+
+
+def respond(client: Api, token: str, body: dict):
+    return client.post("/v1/respond", body, headers=survey_auth(token))
+
+
+def mailed_tokens(smtp: SmtpServer, client: Api, activity_ids: list[str]) -> dict[str, list[str]]:
+    """The survey tokens of the invitation emails (the only place they are in clear), by activity."""
+    texts = [m.get_body(preferencelist=("plain",)).get_content() for m in list(smtp.messages)]
+    found: dict[str, list[str]] = {activity_id: [] for activity_id in activity_ids}
+    for token in dict.fromkeys(re.findall(r"/respond#(svt_[A-Za-z0-9_-]{43})", "\n".join(texts))):
+        survey_id = client.get("/v1/respond", headers=survey_auth(token)).json()["survey_id"]
+        found[next(a for a in activity_ids if survey_id_for(a) == survey_id)].append(token)
+    return found
 
 
 def send(tap: Tap, event_type: str, data: dict) -> None:
@@ -73,10 +95,18 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def evaluation_cluster(make_cluster, tmp_path, request):
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def evaluation_cluster(make_cluster, smtp, tmp_path, request):
     cluster = make_cluster()
     cluster.cluster.env.update({"SURVEY_WINDOW_DAYS": "0.0006", "EVALUATION_POLL_SECONDS": "0.5",
-                                "SURVEY_MIN_RESPONSES": "5"})  # a window of about 52 s
+                                "SURVEY_MIN_RESPONSES": "5", **smtp.env})  # a window of about 52 s
+    cluster.smtp = smtp
     cluster.start("evaluation", "notify", "partners", wait=False)
     keep = Path(os.environ.get("EVALUATION_REPORT_DIR", tmp_path))
     keep.mkdir(parents=True, exist_ok=True)
@@ -128,38 +158,40 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     for data in (joint, single):
         send(tap, "activity.completed", completed(data))
 
-    # opened to the attendees; invitations (internal) for notify to email
+    # opened to the attendees; invitations (internal, no token: notify got those by RPC) emailed with their links
     issued = eventually(lambda: len(seen(tap, "survey.invitations_issued")) == 2
                         and seen(tap, "survey.invitations_issued"), timeout=40)
-    tokens = {batch["activity_id"]: [i["token"] for i in batch["invitations"]] for batch in issued}
-    assert [len(t) for t in tokens.values()] == [8, 8]
+    assert all("token" not in i for batch in issued for i in batch["invitations"])
+    ids = [joint["activity_id"], single["activity_id"]]
+    tokens = eventually(lambda: (found := mailed_tokens(cluster.smtp, anonymous, ids))
+                        and [len(t) for t in found.values()] == [8, 8] and found, timeout=40)
     opened = {o["activity_id"]: o for o in seen(tap, "survey.opened")}
     assert opened[joint["activity_id"]]["invited_count"] == 8
     assert api.put(f"{survey}/questions", json={"questions": []}).status_code == 409
 
     # respondents reach the survey by token alone
-    form = anonymous.get(f"/v1/respond/{tokens[joint['activity_id']][0]}?lang=en")
+    form = anonymous.get("/v1/respond?lang=en", headers=survey_auth(tokens[joint["activity_id"]][0]))
     assert form.status_code == 200, form.text
     assert [p["label"] for p in form.json()["scale"]] == ["Strongly disagree", "Disagree",
                                                           "Neither agree nor disagree", "Agree", "Strongly agree"]
     assert "aim_information_literacy" in [i["key"] for i in form.json()["items"]]
     for token in tokens[joint["activity_id"]][:6]:
-        answered = anonymous.post(f"/v1/respond/{token}", {"answers": dict(ANSWERS, org_1=5)})
+        answered = respond(anonymous, token, {"answers": dict(ANSWERS, org_1=5)})
         assert answered.status_code == 201, answered.text
     for n, token in enumerate(tokens[single["activity_id"]][:5]):
-        answered = anonymous.post(f"/v1/respond/{token}", {"answers": dict(ANSWERS, knowledge=2 + n % 2)})
+        answered = respond(anonymous, token, {"answers": dict(ANSWERS, knowledge=2 + n % 2)})
         assert answered.status_code == 201, answered.text
 
     spare = tokens[joint["activity_id"]][7]
     refusals = [
-        (anonymous.post(f"/v1/respond/{tokens[joint['activity_id']][0]}", {"answers": dict(ANSWERS, org_1=5)}),
+        (respond(anonymous, tokens[joint['activity_id']][0], {"answers": dict(ANSWERS, org_1=5)}),
          409, "already been answered"),
-        (anonymous.post("/v1/respond/svt_forged0000000000000000000000000000000000", {"answers": ANSWERS}),
+        (respond(anonymous, "svt_" + "0" * 43, {"answers": ANSWERS}),
          404, "not valid"),
-        (anonymous.post(f"/v1/respond/{spare}", {"answers": ANSWERS}), 422, "org_1"),
-        (anonymous.post(f"/v1/respond/{spare}", {"answers": dict(ANSWERS, org_1=5, knowledge=9)}), 422,
+        (respond(anonymous, spare, {"answers": ANSWERS}), 422, "org_1"),
+        (respond(anonymous, spare, {"answers": dict(ANSWERS, org_1=5, knowledge=9)}), 422,
          "knowledge"),
-        (anonymous.post(f"/v1/respond/{spare}", {"answers": dict(ANSWERS, org_1=5), "person": "Li"}), 422,
+        (respond(anonymous, spare, {"answers": dict(ANSWERS, org_1=5), "person": "Li"}), 422,
          "person"),
     ]
     for response, status, words in refusals:
@@ -179,7 +211,7 @@ def test_from_a_published_and_completed_activity_to_a_term_report(evaluation_clu
     closed = {c["activity_id"]: c for c in eventually(lambda: len(seen(tap, "survey.closed")) == 2
                                                       and seen(tap, "survey.closed"), timeout=20)}
     assert closed[joint["activity_id"]]["response_count"] == 6
-    late = anonymous.post(f"/v1/respond/{spare}", {"answers": dict(ANSWERS, org_1=5)})
+    late = respond(anonymous, spare, {"answers": dict(ANSWERS, org_1=5)})
     assert late.status_code == 409 and "late responses are not counted" in late.text
     evaluated = eventually(lambda: len(seen(tap, "partner.evaluated")) == 3 and seen(tap, "partner.evaluated"),
                            timeout=20)

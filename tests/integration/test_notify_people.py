@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.clock import isoformat
 from tests.integration.test_notify_webhooks import activity_data, start
@@ -110,11 +111,13 @@ def test_partners_and_the_coordination_group_hear_of_decisions_and_attendees_get
         "expires_at": "2027-11-20T02:00:00.000Z"})
     publish_event(amqp, "agreement.expiring", {"agreement_id": "agr_1", "partner_id": CO, "ends_on": "2026-12-26",
                                                "days_left": 30})
+    with ClusterRpcProxy({"AMQP_URI": amqp}) as rpc:  # as evaluation does: the tokens by RPC, not in the event
+        rpc.notify.hold_tokens({"inv_li": "tok-li-123", "inv_ann": "tok-ann-456", "inv_gone": "tok-gone-789"})
     publish_event(amqp, "survey.invitations_issued", {
         "survey_id": "srv_1", "activity_id": "act_1", "stage": "post", "closes_at": "2026-12-12T15:59:00.000Z",
-        "invitations": [{"email": "li@example.edu", "language": "zh-CN", "token": "tok-li-123"},
-                        {"email": "ann@example.edu", "language": "en", "token": "tok-ann-456"},
-                        {"email": "gone@example.edu", "language": "en", "token": "tok-gone-789"}]})
+        "invitations": [{"invitation_id": "inv_li", "email": "li@example.edu", "language": "zh-CN"},
+                        {"invitation_id": "inv_ann", "email": "ann@example.edu", "language": "en"},
+                        {"invitation_id": "inv_gone", "email": "gone@example.edu", "language": "en"}]})
 
     for recipient in (f"/v1/partners/{CO}/inbox", "/v1/coordination-group/inbox"):
         items = eventually(lambda r=recipient: len(api.get(r).json()["items"]) == 2 and api.get(r).json()["items"],
@@ -125,7 +128,7 @@ def test_partners_and_the_coordination_group_hear_of_decisions_and_attendees_get
     assert "name the library as co-organizer" in approved["body"]["en"] and "附加条件" in approved["body"]["zh"]
 
     invitation = eventually(lambda: smtp.to("ann@example.edu"), timeout=15)[0]
-    assert "https://synergy.example.edu/v1/respond/tok-ann-456" in parts(invitation)[0]
+    assert "https://synergy.example.edu/respond#tok-ann-456" in parts(invitation)[0], "the token in the fragment"
     li = eventually(lambda: smtp.to("li@example.edu"), timeout=15)[0]
     assert li["Subject"] == "活动反馈问卷邀请" and "tok-li-123" in parts(li)[0]
     notify = cluster.db("notify")

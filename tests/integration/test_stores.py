@@ -277,7 +277,7 @@ def test_notify_store_finds_followers_pages_inboxes_and_finds_due_work(db):
 def test_evaluation_store_finds_a_survey_by_token_hash_and_due_work_by_time(db):
     from datetime import timedelta as td
 
-    from services.evaluation.domain import Response, new_token, response_id_for, token_hash
+    from services.evaluation.domain import Response, new_response_id, new_token, token_hash
     store = EvaluationStore(db)
     store.ensure_indexes()
     activity = {"activity_id": "act_1", "activity_type": "lecture", "title": {"zh": "讲座"}, "paths": ["space"],
@@ -291,7 +291,7 @@ def test_evaluation_store_finds_a_survey_by_token_hash_and_due_work_by_time(db):
     assert store.survey_by_token_hash(token_hash(tokens[1])).id == survey.id
     assert store.survey_by_token_hash(token_hash(new_token())) is None
     assert store.due_to_close(NOW + td(days=13)) == [] and store.due_to_close(NOW + td(days=14)) == [survey.id]
-    response = Response(id=response_id_for(tokens[0]), survey_id=survey.id, activity_id="act_1", stage="immediate",
+    response = Response(id=new_response_id(), survey_id=survey.id, activity_id="act_1", stage="immediate",
                         answers={"knowledge": 5}, language="zh", submitted_at=NOW)
     assert store.add_response(response) is True and store.add_response(response) is False
     assert [r["answers"] for r in store.responses_by_activity(["act_1"])["act_1"]] == [{"knowledge": 5}]

@@ -13,9 +13,9 @@ from services.evaluation import reports, scoring, templates
 from services.evaluation.domain import (
     Survey,
     SurveyRuleBroken,
+    new_response_id,
     new_token,
     partnership_level,
-    response_id_for,
     token_hash,
 )
 from services.evaluation.plans import TermPlan
@@ -106,12 +106,11 @@ def test_a_survey_opens_once_keeps_only_token_hashes_and_closes():
         survey.close(7, NOW + timedelta(days=16))
 
 
-def test_tokens_are_long_random_and_the_response_id_is_not_the_token_hash():
+def test_tokens_are_long_random_and_response_ids_are_random_too():
     tokens = {new_token() for _ in range(100)}
     assert len(tokens) == 100 and all(len(t) >= 40 for t in tokens)
-    token = tokens.pop()
-    assert response_id_for(token) == response_id_for(token)
-    assert token_hash(token) not in response_id_for(token)
+    ids = {new_response_id() for _ in range(100)}
+    assert len(ids) == 100 and all(i.startswith("rsp_") and len(i) == 36 for i in ids)
 
 
 def test_answers_are_checked_item_by_item():

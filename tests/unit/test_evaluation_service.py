@@ -73,8 +73,12 @@ def completed_service(clock):
     service.prepare_survey(envelope("activity.published", PUBLISHED))
     clock.now = T0 + timedelta(minutes=5)
     service.activity_completed(envelope("activity.completed", COMPLETED))
-    tokens = [i["token"] for i in outbox(store, IMMEDIATE_ID, "survey.invitations_issued")[0]["data"]["invitations"]]
-    return service, store, events, tokens
+    return service, store, events, list(handed_tokens(service).values())
+
+
+def handed_tokens(service) -> dict[str, str]:
+    """What evaluation handed to notify by RPC for the last survey it opened: invitation id -> token."""
+    return service.notify.hold_tokens.call_args.args[0]
 
 
 def test_completion_opens_the_immediate_survey_to_attendees_and_schedules_the_follow_up(clock):
@@ -87,6 +91,8 @@ def test_completion_opens_the_immediate_survey_to_attendees_and_schedules_the_fo
     assert opened["closes_at"] == "2026-12-19T04:35:00.000Z" and opened["invited_count"] == 8
     invitations = outbox(store, IMMEDIATE_ID, "survey.invitations_issued")[0]["data"]["invitations"]
     assert {i["language"] for i in invitations} == {"zh", "en"}
+    assert [i["invitation_id"] for i in invitations] == list(handed_tokens(service))
+    assert all("token" not in i for i in invitations), "the tokens go to notify by RPC, never in the event"
     assert sorted(immediate["token_hashes"]) == sorted(token_hash(t) for t in tokens)
     follow_up = store.surveys.find_one({"_id": FOLLOW_UP_ID})
     assert follow_up["status"] == "scheduled" and follow_up["opens_at"] == datetime(2027, 1, 16, 4, 10, tzinfo=UTC)
@@ -106,6 +112,22 @@ def test_a_response_is_recorded_once_without_any_name(clock):
     stored = store.responses.find_one({})
     assert set(stored) == {"_id", "survey_id", "activity_id", "stage", "answers", "language", "submitted_at"}
     assert tokens[0] not in str(stored) and token_hash(tokens[0]) not in str(stored)
+
+
+def test_one_token_answers_once_even_across_a_crash_and_the_mark_keeps_no_link_to_the_response(clock, monkeypatch):
+    service, store, _, tokens = completed_service(clock)
+    written = store.add_response
+    monkeypatch.setattr(store, "add_response", Mock(side_effect=RuntimeError("died before the response was written")))
+    with pytest.raises(RuntimeError):
+        service.submit_response(tokens[0], {"answers": ANSWERS})
+    monkeypatch.setattr(store, "add_response", written)
+    assert service.submit_response(tokens[0], {"answers": ANSWERS})["status"] == "recorded", "the retry finishes it"
+    with pytest.raises(Conflict, match="already been answered"):
+        service.submit_response(tokens[0], {"answers": ANSWERS})
+    (response,) = store.responses.find({})
+    (mark,) = store.answered.find({})
+    assert mark == {"_id": token_hash(tokens[0])}, "the mark says that the token answered, not which response"
+    assert response["_id"] not in str(list(store.surveys.find({}))) + str(mark)
 
 
 def test_bad_responses_are_refused_clearly_and_not_counted(clock):
@@ -261,5 +283,7 @@ def test_two_instances_racing_to_open_a_survey_issue_one_set_of_invitations(cloc
     survey = store.survey(IMMEDIATE_ID)
     issued = outbox(store, IMMEDIATE_ID, "survey.invitations_issued")
     assert survey.status == "open" and len(issued) == 1 and len(outbox(store, IMMEDIATE_ID, "survey.opened")) == 1
-    kept = sorted(token_hash(i["token"]) for i in issued[0]["data"]["invitations"])
-    assert sorted(survey.token_hashes) == kept, "the published tokens are the ones that work"
+    held = handed_tokens(other)
+    assert [i["invitation_id"] for i in issued[0]["data"]["invitations"]] == list(held)
+    assert sorted(survey.token_hashes) == sorted(token_hash(t) for t in held.values()), \
+        "the tokens of the invitations announced are the ones that work"

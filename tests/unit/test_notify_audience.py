@@ -72,11 +72,14 @@ def test_the_lead_hears_of_a_co_organizers_part_and_an_organizer_of_its_own_task
 
 def test_survey_invitations_are_emailed_with_their_link_and_keep_tokens_out_of_ids():
     data = {"survey_id": "srv_1", "activity_id": "act_1", "stage": "post", "closes_at": "2026-12-12T00:00:00Z",
-            "invitations": [{"email": "li@example.edu", "language": "zh", "token": "secret-token"}]}
-    (notice,) = audience.survey_invitation_notices("evt_1", data, lambda s, t: f"https://x/{s}?token={t}")
+            "invitations": [{"invitation_id": "inv_1", "email": "li@example.edu", "language": "zh"},
+                            {"invitation_id": "inv_2", "email": "gone@example.edu", "language": "zh"}]}
+    (notice,) = audience.survey_invitation_notices("evt_1", data, lambda s, t: f"https://x/{s}?token={t}",
+                                                   {"inv_1": "secret-token"})  # inv_2's expired: no useless email
     assert notice.email == "li@example.edu" and notice.language == "zh-CN" and not notice.inbox
-    assert notice.context["link"] == "https://x/srv_1?token=secret-token"
-    assert "secret-token" not in notice.id and "invitations" not in notice.context["data"]
+    assert notice.email_context["link"] == "https://x/srv_1?token=secret-token", "the email only: blanked once sent"
+    assert "secret-token" not in notice.id + notice.recipient + str(notice.context)
+    assert "invitations" not in notice.context["data"]
 
 
 def test_the_digest_is_due_from_monday_eight_in_the_display_zone_and_lists_what_is_followed():
@@ -139,11 +142,11 @@ def test_every_template_renders_subject_text_and_escaped_html_in_both_languages(
 def test_the_attendee_link_goes_in_the_confirmation_email_only_never_in_the_inbox():
     token = "att_" + "x" * 43
     data = {"person": LI, "activity_id": "act_1", "registration_id": "reg_1", "title": {"zh": "讲座"},
-            "starts_at": "2026-12-05T02:00:00.000Z", "code": "K7", "attendee_token": token}
+            "starts_at": "2026-12-05T02:00:00.000Z", "code": "K7"}
     link = "https://campus.example/attendee#activity=act_1&registration=reg_1&token=" + token
     (notice,) = audience.registration_notices("registration.confirmed", "evt_1", data, {},
                                               lambda a, r, t: f"https://campus.example/attendee#activity={a}"
-                                                              f"&registration={r}&token={t}")
+                                                              f"&registration={r}&token={t}", token)
     assert notice.email == LI["email"] and notice.email_context == {"attendee_link": link}
     assert token not in str(notice.context) and token not in notice.id + notice.recipient
     renderer = Renderer("Asia/Shanghai")
@@ -151,6 +154,5 @@ def test_the_attendee_link_goes_in_the_confirmation_email_only_never_in_the_inbo
     assert link in email.text
     subjects, bodies = renderer.both(notice.template, notice.context)  # what the inbox keeps
     assert token not in str(bodies) and "K7" in bodies["en"]
-    (plain,) = audience.registration_notices("registration.promoted", "evt_2", {**data, "attendee_token": None}, {},
-                                             lambda a, r, t: "never")
+    (plain,) = audience.registration_notices("registration.promoted", "evt_2", data, {}, lambda a, r, t: "never")
     assert plain.email_context == {}

@@ -29,17 +29,18 @@ class SurveyClosedData(Schema):
 
 
 class Invitation(Schema):
+    invitation_id = fields.String(required=True, metadata={
+        "description": "random; the respondent's token was handed to notify under this id by RPC (hold_tokens), "
+                       "never put in an event"})
     email = fields.String(required=True)
     language = fields.String(required=True, metadata={"description": "zh | en"})
-    token = fields.String(required=True, metadata={"description": "the respondent's secret; goes into the link "
-                                                                   "/v1/respond/<token>"})
 
 
 class SurveyInvitationsIssuedData(Schema):
     survey_id = fields.String(required=True)
     activity_id = fields.String(required=True)
     stage = fields.String(required=True)
-    closes_at = fields.String(required=True)
+    closes_at = fields.String(required=True, metadata={"description": "RFC 3339"})
     invitations = fields.List(fields.Nested(Invitation), required=True)
 
 
@@ -70,32 +71,13 @@ EVENT_TYPES = (
               "the activity completes.", SurveyPreparedData, ()),
     EventType("survey.opened", "evaluation", "An outcome survey (immediate or follow-up) opened to the "
               "activity's attendees.", SurveyOpenedData, ()),
-    EventType("survey.invitations_issued", "evaluation", "The invitations of an opened survey, one token per "
-              "attendee: notify emails each its link.", SurveyInvitationsIssuedData, ("notify",), public=False),
+    EventType("survey.invitations_issued", "evaluation", "The invitations of an opened survey, one per "
+              "attendee: notify emails each its link, with the token it was handed by RPC.",
+              SurveyInvitationsIssuedData, ("notify",), public=False),
     EventType("survey.closed", "evaluation", "An outcome survey closed; later responses are refused.",
               SurveyClosedData, ()),
     EventType("partner.evaluated", "evaluation", "An organizer's performance in a completed activity: outcomes, "
               "attendance against plan, contributions delivered.", PartnerEvaluatedData, ("partners",)),
     EventType("term_report.generated", "evaluation", "The term-end outcome report was generated for the "
               "coordination group.", TermReportGeneratedData, ("notify",)),
-)
-
-
-class Invitation(Schema):
-    email = fields.String(required=True)
-    language = fields.String(required=True, metadata={"description": "zh-CN | en"})
-    token = fields.String(required=True)
-
-
-class InvitationsIssuedData(Schema):
-    survey_id = fields.String(required=True)
-    activity_id = fields.String(required=True)
-    stage = fields.String(required=True)
-    closes_at = fields.String(required=True, metadata={"description": "RFC 3339"})
-    invitations = fields.List(fields.Nested(Invitation), required=True)
-
-
-EVENT_TYPES += (
-    EventType("survey.invitations_issued", "evaluation", "Attendees are invited to answer a survey; notify "
-              "emails each invitation.", InvitationsIssuedData, ("notify",), public=False),
 )

@@ -137,9 +137,6 @@ class RegistrationData(Schema):
     starts_at = fields.String(required=True)
     person = fields.Nested(PersonRef, required=True)
     code = fields.String(metadata={"description": "check-in code (confirmed and promoted only)"})
-    attendee_token = fields.String(metadata={"description": "the registration's attendee token, for notify to send "
-                                                            "in the confirmation (registering only; these events "
-                                                            "are internal, never sent to webhooks)"})
 
 
 class ParticipationRecordedData(Schema):

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
+from services.common import tokens
 from services.common.policy import authorize
 from services.evaluation import schemas
 from services.gateway import schemas as api
-from services.gateway.http import endpoint, expected_revision, json_response, read_json, versioned_response
+from services.gateway.http import BadRequest, endpoint, expected_revision, json_response, read_json, versioned_response
+from services.gateway.pagefiles import page_response
 from services.gateway.server import http
 
+SURVEY_TOKEN_REFUSALS = {401: "no `Authorization: Survey svt_…` of the right form",
+                         404: "no survey has this token"}
 STAGE = "<string:stage>"  # immediate | follow_up (evaluation answers 404 for anything else)
 
 
@@ -39,18 +43,29 @@ class EvaluationRoutes:
         authorize(self.principal, "survey.close", activity_id=activity_id)
         return json_response(self.evaluation.close_survey(activity_id, stage))
 
-    # respondents hold a token, not an API key: evaluation checks the token
-    @http("GET", "/v1/respond/<string:token>")
-    @endpoint(public=True, summary="The survey an invitation token opens, in one language (?lang=zh|en)")
-    def survey_form(self, request: Request, token: str) -> Response:
-        language = "en" if request.args.get("lang", "zh").startswith("en") else "zh"
-        return json_response(self.evaluation.survey_form(token, language), headers={"Cache-Control": "no-store"})
+    # respondents hold a token, not an API key: evaluation checks it. It comes in a header, never in the path
+    # (access logs keep paths); the invitation links to /respond#<token>, whose fragment browsers never send.
+    @http("GET", "/respond")
+    @endpoint(public=True, summary="The survey page invitations link to: it reads the token from the link's "
+                                   "fragment and sends it as `Authorization: Survey <token>`",
+              answers={200: "text/html"}, tags=("respondents",))
+    def respond_page(self, request: Request) -> Response:
+        return page_response("respond.html")
 
-    @http("POST", "/v1/respond/<string:token>")
-    @endpoint(public=True, summary="Answer a survey, once per invitation token", body=schemas.ResponseSubmission,
-              answers={201: None}, idempotent=False)
-    def submit_response(self, request: Request, token: str) -> Response:
-        return json_response(self.evaluation.submit_response(token, read_json(request)), 201,
+    @http("GET", "/v1/respond")
+    @endpoint(public=True, summary="The survey an invitation token (`Authorization: Survey svt_…`) opens, in one "
+                                   "language (?lang=zh|en)", refusals=SURVEY_TOKEN_REFUSALS)
+    def survey_form(self, request: Request) -> Response:
+        language = "en" if request.args.get("lang", "zh").startswith("en") else "zh"
+        return json_response(self.evaluation.survey_form(survey_token(request), language),
+                             headers={"Cache-Control": "no-store"})
+
+    @http("POST", "/v1/respond")
+    @endpoint(public=True, summary="Answer a survey, once per invitation token (`Authorization: Survey svt_…`)",
+              body=schemas.ResponseSubmission, answers={201: None}, idempotent=False,
+              refusals={**SURVEY_TOKEN_REFUSALS, 409: "answered already, or the survey is not open"})
+    def submit_response(self, request: Request) -> Response:
+        return json_response(self.evaluation.submit_response(survey_token(request), read_json(request)), 201,
                              {"Cache-Control": "no-store"})
 
     @http("GET", "/v1/scores")
@@ -94,6 +109,15 @@ class EvaluationRoutes:
     def term_end_report(self, request: Request, term_id: str) -> Response:
         authorize(self.principal, "report.read", partner_id=None)
         return _report_response(self.evaluation.term_end_report(_report_query(request, term_id)))
+
+
+def survey_token(request: Request) -> str:
+    """The token of ``Authorization: Survey svt_…``; 401 when there is none of that form."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Survey" or not tokens.looks_like(token.strip(), tokens.SURVEY):
+        raise BadRequest(401, "Survey token required", "Send the invitation's token as "
+                         "`Authorization: Survey svt_…`.", "token")
+    return token.strip()
 
 
 def _report_query(request: Request, term_id: str) -> dict:

@@ -5,33 +5,16 @@ registered (``Authorization: Attendee att_…``), for that registration only; no
 """
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import re
-from pathlib import Path
-
 from werkzeug.wrappers import Request, Response
 
 from services.common.policy import authorize
 from services.events import schemas
 from services.gateway.http import endpoint, json_response, read_json
+from services.gateway.pagefiles import page_response
 from services.gateway.routes.activities import actor
 from services.gateway.server import http
 
 ACTIVITY = "/v1/activities/<string:activity_id>"
-ATTENDEE_PAGE = Path(__file__).resolve().parent.parent / "pages" / "attendee.html"
-
-
-@functools.lru_cache(maxsize=1)
-def attendee_page_and_policy() -> tuple[str, str]:
-    """The page and its Content-Security-Policy: its own inline script (by hash) and calls to this origin only."""
-    page = ATTENDEE_PAGE.read_text(encoding="utf-8")
-    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-    policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; connect-src 'self'; "
-              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-    return page, policy
 
 
 class RegistrationRoutes:
@@ -40,10 +23,7 @@ class RegistrationRoutes:
                                    "shows and cancels the registration of the token in the link's fragment",
               answers={200: "text/html"}, tags=("attendees",))
     def attendee_page(self, request: Request) -> Response:
-        page, policy = attendee_page_and_policy()
-        return Response(page, content_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer",
-                                 "Cache-Control": "no-store"})
+        return page_response("attendee.html")
 
     @http("POST", f"{ACTIVITY}/registrations")
     @endpoint(summary="Register a person (the answer carries the registration's attendee token, shown once)",
