@@ -7,8 +7,11 @@
 - **The body is read before a worker is taken, within a deadline, up to the size limit.** nameko runs at most
   ``max_workers`` (10) handlers at once; a handler that reads a body sent one byte a second would hold one of
   them. Bodies are read here, in the connection's own green thread, within ``API_BODY_READ_SECONDS``; a body not
-  in by then is answered 408, one over ``API_MAX_BODY_BYTES`` 413, and the connection closed (not drained). A
-  handler then reads the body from memory.
+  in by then is answered 408, one over ``API_MAX_BODY_BYTES`` 413, and the connection closed in stages: the
+  server stops writing, then reads and discards what the client still sends for at most ``LINGER_SECONDS`` (and
+  twice the size limit) before it closes. Closing at once with unread data sends a reset, and the client's kernel
+  then drops the answer it had not read yet: a client still sending would see "connection reset", not the 413.
+  A handler then reads the body from memory.
 
 Every route takes ``http`` from here (not ``nameko.web.handlers``) so that all of them share this server.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from collections.abc import Callable
 
 import eventlet
@@ -30,6 +34,7 @@ FRAMING = {414: ("URI too long", "The request line is longer than 8192 bytes; se
            431: ("Header fields too large", "A header line or the header block is too large."),
            400: ("Bad request", "The request is not well-formed HTTP.")}
 CLOSE = "synergy.close_connection"
+LINGER_SECONDS = 2.0  # how long a refused client may go on sending before the connection is closed
 
 
 def problem_bytes(status: int, title: str, detail: str, reason: str, headers: dict | None = None) -> bytes:
@@ -84,8 +89,30 @@ class ProblemProtocol(HttpOnlyProtocol):
 
     def get_environ(self) -> dict:
         environ = super().get_environ()
-        environ[CLOSE] = lambda: setattr(self, "close_connection", 1)
+        environ[CLOSE] = self._close_unread
         return environ
+
+    def _close_unread(self) -> None:
+        """The answer is given without the body having been read: close after it, in stages (``finish``)."""
+        self.close_connection = 1
+        self.unread = True
+
+    def finish(self) -> None:
+        if getattr(self, "unread", False):
+            self._linger()
+        super().finish()
+
+    def _linger(self) -> None:
+        """Stop writing, then discard what is still coming (bounded in time and bytes), so the close sends no reset."""
+        budget = 2 * int(env("API_MAX_BODY_BYTES"))
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            with eventlet.Timeout(LINGER_SECONDS, False):
+                while budget > 0 and (chunk := self.connection.recv(65536)):
+                    budget -= len(chunk)
+        except OSError:
+            pass  # the client is gone already: nothing to protect
 
 
 def body_read_seconds() -> float:

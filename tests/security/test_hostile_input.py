@@ -107,6 +107,23 @@ def test_json_nested_deeper_than_the_limit_is_a_problem_not_a_server_error(hosti
     assert hostile.db("partners")["partners"].count_documents({}) == 0
 
 
+def test_a_refused_oversized_body_is_answered_not_reset(hostile):
+    """A client still sending a body the server refused must read the 413, not a connection reset: the server
+    stops writing and drains what is in flight before it closes (a close with unread data sends a reset, and the
+    client's kernel then drops the answer it had not read yet)."""
+    body = b"x" * (1024 * 1024 + 64 * 1024)
+    head = (f"POST /v1/partners HTTP/1.1\r\nHost: {hostile.host}\r\nAuthorization: Bearer {hostile.key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection((hostile.host, hostile.port), timeout=20) as connection:
+        connection.sendall(head)
+        for start in range(0, len(body), 64 * 1024):  # still sending after the server has answered
+            connection.sendall(body[start:start + 64 * 1024])
+            time.sleep(0.01)
+        answer = connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert hostile.db("partners")["partners"].count_documents({}) == 0
+
+
 def test_values_are_never_coerced_into_the_type_a_field_wants(hostile):
     lead = created(hostile.api.post("/v1/partners", partner_body("faculty", "campus")))["id"]
     activities = hostile.db("events")["activities"]
